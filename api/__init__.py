@@ -1,0 +1,1 @@
+"""The ways in: the HTTP service (FastAPI), the ``glasspocket`` command line, the demo."""

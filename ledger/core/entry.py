@@ -1,0 +1,302 @@
+"""The entry: one signed fact, its canonical bytes, and strict parsing (SPEC.md §2).
+
+This module owns the one function that makes the signing input
+(``signing_input``) and the one that makes the logged bytes (``entry_bytes``).
+Parsing is strict: unknown fields, floats, duplicate keys, integers outside
+±(2^53 − 1) and bodies that do not match their type's schema are refused
+before anything else looks at the entry.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import rfc8785
+
+from ledger.core import catalogue
+from ledger.core.errors import (
+    InvalidSignatureError,
+    MalformedError,
+    NonCanonicalError,
+    TooLargeError,
+    UnknownFieldError,
+)
+from ledger.core.keys import SigningKey, VerifierKey
+
+FORMAT_VERSION = 1
+SIGNING_CONTEXT = b"glasspocket/event/v1\n"
+MAX_ENTRY_BYTES = 16_384
+MAX_SAFE_INTEGER = 2**53 - 1
+
+ENVELOPE_FIELDS = ("v", "community", "id", "type", "at", "body", "signer", "key_id", "sig")
+COMMUNITY_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+AT_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$")
+KEY_ID_RE = re.compile(r"^[0-9a-f]{8}$")
+SIGNER_RE = re.compile(r"^[^\s+]+$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A parsed, well-formed entry. Its signature is not checked by construction."""
+
+    v: int
+    community: str
+    id: str
+    type: str
+    at: str
+    body: Mapping[str, Any]
+    signer: str
+    key_id: str
+    sig: str
+
+    def unsigned(self) -> dict[str, Any]:
+        """The object the signer signs: every field but ``sig``."""
+        return {name: getattr(self, name) for name in ENVELOPE_FIELDS if name != "sig"}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in ENVELOPE_FIELDS}
+
+    def signing_input(self) -> bytes:
+        return SIGNING_CONTEXT + jcs(self.unsigned())
+
+    def entry_bytes(self) -> bytes:
+        """The bytes that are logged: JCS of the whole object, ``sig`` included."""
+        return jcs(self.as_dict())
+
+    def signature(self) -> bytes:
+        return base64.b64decode(self.sig, validate=True)
+
+    def at_datetime(self) -> datetime:
+        return parse_at(self.at)
+
+
+def jcs(value: Any) -> bytes:
+    """RFC 8785 canonical bytes of a JSON value."""
+    try:
+        return bytes(rfc8785.dumps(value))
+    except (TypeError, ValueError) as exc:
+        raise MalformedError(
+            f"value cannot be canonicalised (RFC 8785): {exc}",
+            f"数据无法按 RFC 8785 规范化：{exc}",
+        ) from None
+
+
+def parse_at(value: str) -> datetime:
+    """An RFC 3339 time with whole seconds and a zone (``Z`` or ``±hh:mm``)."""
+    if not AT_RE.match(value):
+        raise MalformedError(
+            f"'at' must be RFC 3339 with whole seconds and a zone, got {value!r}",
+            f"'at' 必须是带时区、精确到秒的 RFC 3339 时间，收到 {value!r}",
+        )
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedError(
+            f"'at' is not a real date and time: {value!r}", f"'at' 不是有效的日期时间：{value!r}"
+        ) from None
+
+
+def sign_entry(
+    key: SigningKey,
+    *,
+    community: str,
+    type: str,
+    body: Mapping[str, Any],
+    at: str,
+    entry_id: str | None = None,
+) -> Entry:
+    """Build and sign an entry on the signer's side. The result is checked like any input."""
+    verifier = key.verifier()
+    unsigned: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "community": community,
+        "id": entry_id or str(uuid.uuid4()),
+        "type": type,
+        "at": at,
+        "body": dict(body),
+        "signer": verifier.name,
+        "key_id": verifier.key_id_hex,
+    }
+    signature = key.sign(SIGNING_CONTEXT + jcs(unsigned))
+    return parse_entry({**unsigned, "sig": base64.b64encode(signature).decode("ascii")})
+
+
+def verify_entry_signature(entry: Entry, key: VerifierKey) -> None:
+    """Check ``entry.sig`` with ``key``; raises ``InvalidSignatureError``."""
+    if key.name != entry.signer or key.key_id_hex != entry.key_id:
+        raise InvalidSignatureError(
+            f"entry {entry.id}: key {key.name}/{key.key_id_hex} is not the named signer",
+            f"条目 {entry.id}：密钥 {key.name}/{key.key_id_hex} 不是所署签名人",
+            entry_id=entry.id,
+        )
+    try:
+        key.verify(entry.signature(), entry.signing_input())
+    except InvalidSignatureError:
+        raise InvalidSignatureError(
+            f"entry {entry.id}: the signature of {entry.signer} does not verify",
+            f"条目 {entry.id}：{entry.signer} 的签名验证不通过",
+            entry_id=entry.id,
+        ) from None
+
+
+# --- parsing ----------------------------------------------------------------------------
+
+
+def _reject_float(text: str) -> Any:
+    raise MalformedError(
+        f"floating-point number {text} is not allowed (money is integer fen)",
+        f"不允许浮点数 {text}（金额一律以整数“分”表示）",
+    )
+
+
+def _reject_constant(text: str) -> Any:
+    raise MalformedError(f"{text} is not JSON", f"{text} 不是合法 JSON")
+
+
+def _unique_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise MalformedError(f"duplicate key {key!r}", f"重复的字段 {key!r}")
+        out[key] = value
+    return out
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """JSON without floats, NaN or duplicate keys; integers within ±(2^53 − 1)."""
+    try:
+        text = data.decode("utf-8") if isinstance(data, bytes) else data
+        value = json.loads(
+            text,
+            parse_float=_reject_float,
+            parse_constant=_reject_constant,
+            object_pairs_hook=_unique_object,
+        )
+    except UnicodeDecodeError:
+        raise MalformedError("not UTF-8", "不是 UTF-8 编码") from None
+    except json.JSONDecodeError as exc:
+        raise MalformedError(f"not JSON: {exc}", f"不是合法 JSON：{exc}") from None
+    _check_integers(value)
+    return value
+
+
+def _check_integers(value: Any) -> None:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    if isinstance(value, int):
+        if abs(value) > MAX_SAFE_INTEGER:
+            raise MalformedError(
+                f"integer {value} is outside ±(2^53 − 1)", f"整数 {value} 超出 ±(2^53 − 1)"
+            )
+    elif isinstance(value, float):
+        _reject_float(repr(value))
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _check_integers(item)
+
+
+def parse_entry_json(data: bytes | str) -> Entry:
+    """A submission: any JSON serialization of an entry."""
+    return parse_entry(loads_strict(data))
+
+
+def parse_logged_entry(data: bytes) -> Entry:
+    """Bytes from the log: they must be exactly the JCS form of the entry they hold."""
+    if len(data) > MAX_ENTRY_BYTES:
+        raise TooLargeError(
+            f"logged entry is {len(data)} bytes, over {MAX_ENTRY_BYTES}",
+            f"日志条目 {len(data)} 字节，超过上限 {MAX_ENTRY_BYTES}",
+        )
+    entry = parse_entry_json(data)
+    if entry.entry_bytes() != data:
+        raise NonCanonicalError(
+            f"entry {entry.id}: logged bytes are not its canonical (JCS) form",
+            f"条目 {entry.id}：日志中的字节不是其规范（JCS）形式",
+            entry_id=entry.id,
+        )
+    return entry
+
+
+def parse_entry(obj: Any) -> Entry:
+    """Check the envelope and the body against the type's schema, then build the Entry."""
+    if not isinstance(obj, dict):
+        raise MalformedError("an entry is a JSON object", "条目必须是 JSON 对象")
+    _check_integers(obj)
+    _check_size(obj)
+    extra = sorted(set(obj) - set(ENVELOPE_FIELDS))
+    if extra:
+        raise UnknownFieldError(
+            f"unknown field(s): {', '.join(extra)}", f"未知字段：{', '.join(extra)}"
+        )
+    missing = [name for name in ENVELOPE_FIELDS if name not in obj]
+    if missing:
+        raise MalformedError(
+            f"missing field(s): {', '.join(missing)}", f"缺少字段：{', '.join(missing)}"
+        )
+    _check_envelope(obj)
+    catalogue.validate_body(obj["type"], obj["body"])
+    return Entry(**{name: obj[name] for name in ENVELOPE_FIELDS})
+
+
+def _check_size(obj: dict[str, Any]) -> None:
+    """Refuse an entry over 16 KiB in canonical form before looking at its fields."""
+    size = len(jcs(obj))
+    if size > MAX_ENTRY_BYTES:
+        raise TooLargeError(
+            f"entry is {size} bytes in canonical form, over {MAX_ENTRY_BYTES}",
+            f"条目规范形式为 {size} 字节，超过上限 {MAX_ENTRY_BYTES}",
+        )
+
+
+def _field_error(name: str, en: str, zh: str) -> MalformedError:
+    return MalformedError(f"field '{name}': {en}", f"字段 '{name}'：{zh}")
+
+
+def _check_envelope(obj: dict[str, Any]) -> None:
+    if obj["v"] != FORMAT_VERSION or isinstance(obj["v"], bool):
+        raise _field_error(
+            "v", f"format version must be {FORMAT_VERSION}", f"格式版本必须为 {FORMAT_VERSION}"
+        )
+    for name in ("community", "id", "type", "at", "signer", "key_id", "sig"):
+        if not isinstance(obj[name], str):
+            raise _field_error(name, "must be a string", "必须是字符串")
+    if not isinstance(obj["body"], dict):
+        raise _field_error("body", "must be an object", "必须是对象")
+    checks = (
+        ("community", COMMUNITY_RE, "[a-z0-9][a-z0-9-]{1,62}"),
+        ("id", UUID_RE, "a lower-case hyphenated UUID"),
+        ("key_id", KEY_ID_RE, "8 lower-case hex digits"),
+        ("signer", SIGNER_RE, "a key name without spaces or '+'"),
+    )
+    for name, pattern, what in checks:
+        if not pattern.match(obj[name]):
+            raise _field_error(name, f"must be {what}", f"格式应为 {what}")
+    parse_at(obj["at"])
+    _check_signature_encoding(obj["sig"])
+    if obj["type"] not in catalogue.TYPES:
+        raise _field_error(
+            "type", f"unknown entry type {obj['type']!r}", f"未知条目类型 {obj['type']!r}"
+        )
+
+
+def _check_signature_encoding(sig: str) -> None:
+    try:
+        raw = base64.b64decode(sig, validate=True)
+    except (binascii.Error, ValueError):
+        raise _field_error("sig", "must be standard base64", "必须是标准 base64") from None
+    if len(raw) != 64 or base64.b64encode(raw).decode("ascii") != sig:
+        raise _field_error(
+            "sig", "must be the canonical base64 of 64 bytes", "必须是 64 字节签名的规范 base64"
+        )

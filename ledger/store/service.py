@@ -1,0 +1,358 @@
+"""The ledger service: checks entries with the rules and appends them to community logs.
+
+Write path (DESIGN.md): parse strictly → load the folded state → the rules'
+``check`` (signer, signature, role, id, the type's rules) → the clock check →
+append. The events, their leaf hashes and the tiles they complete are stored in
+one transaction; a refused entry, or a failed batch, stores nothing. After the
+commit the log key signs a checkpoint for the new size.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.persistence import IntegrityError
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Engine
+
+from ledger.core.entry import Entry, parse_entry_json
+from ledger.core.errors import (
+    DuplicateIdError,
+    LedgerError,
+    NotFoundError,
+    RuleViolation,
+    WrongCommunityError,
+)
+from ledger.core.keys import SigningKey
+from ledger.core.merkle import leaf_hash, root_at
+from ledger.core.note import format_checkpoint, sign_note
+from ledger.core.rules import check, check_not_future
+from ledger.core.state import CommunityState
+from ledger.store import tables
+from ledger.store.aggregate import CommunityLog, community_aggregate_id
+from ledger.store.database import engine_url, persistence_env
+from ledger.store.hashes import StoredHashes, completed_tiles
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an entry stands in its log. ``created`` is False for an identical resubmission."""
+
+    community: str
+    index: int
+    entry_id: str
+    entry_bytes: bytes
+    created: bool
+
+
+class ConflictError(LedgerError):
+    """Another writer appended to this community at the same moment; try again."""
+
+    code = "conflict"
+    status = 409
+
+
+class GlassPocket(Application):  # type: ignore[type-arg]
+    name = "GlassPocket"
+
+
+class LedgerService:
+    """Community logs on one database. Thread-safe; one writer per community at a time."""
+
+    def __init__(
+        self, database_url: str, log_keys: Sequence[SigningKey] = (), clock: Clock = utc_now
+    ) -> None:
+        self.database_url = database_url
+        self.app = GlassPocket(env=persistence_env(database_url))
+        self.engine: Engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
+        tables.create_all(self.engine)
+        self.log_keys = {key.name: key for key in log_keys}
+        self.clock = clock
+        self._cache: dict[str, CommunityLog] = {}
+        self._lock = threading.RLock()
+
+    def add_log_key(self, key: SigningKey) -> None:
+        """Hold the private key that signs checkpoints for the log whose origin is its name."""
+        self.log_keys[key.name] = key
+
+    def close(self) -> None:
+        self.app.close()
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def found(self, entry: Entry, policy: str) -> Appended:
+        """Start a community's log with its ``community.founded`` entry and trust policy."""
+        with self._lock:
+            if self._load(entry.community) is not None:
+                return self._resubmission(self._state(entry.community), entry)
+            state = CommunityState()
+            check(state, entry)
+            check_not_future(entry, self.clock())
+            log = CommunityLog(community=entry.community, entry=entry.entry_bytes().decode())
+            row = {"community": entry.community, "origin": entry.body["origin"], "policy": policy}
+            self._commit(entry.community, log, [entry], community_row=row)
+            return Appended(entry.community, 0, entry.id, entry.entry_bytes(), True)
+
+    def submit(self, community: str, data: bytes | str | Entry) -> Appended:
+        """Check and append one entry (any JSON serialization of it)."""
+        return self.submit_batch(community, [data])[0]
+
+    def submit_batch(self, community: str, items: Sequence[bytes | str | Entry]) -> list[Appended]:
+        """Check and append entries in order, all or nothing, in one transaction."""
+        entries = [item if isinstance(item, Entry) else parse_entry_json(item) for item in items]
+        with self._lock:
+            log = self._require(community)
+            try:
+                results, fresh = self._check_all(log, community, entries)
+                if fresh:
+                    self._commit(community, log, fresh)
+            except BaseException:
+                self._cache.pop(community, None)
+                raise
+            return results
+
+    def _check_all(
+        self, log: CommunityLog, community: str, entries: Sequence[Entry]
+    ) -> tuple[list[Appended], list[Entry]]:
+        results: list[Appended] = []
+        fresh: list[Entry] = []
+        now = self.clock()
+        for entry in entries:
+            if entry.community != community:
+                raise WrongCommunityError(
+                    f"entry {entry.id} is for community {entry.community!r}, not {community!r}",
+                    f"条目 {entry.id} 属于小区 {entry.community!r}，而非 {community!r}",
+                    entry_id=entry.id,
+                )
+            if log.state.index_of(entry.id) is not None:
+                results.append(self._resubmission(log.state, entry))
+                continue
+            check(log.state, entry)
+            check_not_future(entry, now)
+            index = log.state.size
+            log.append(entry.entry_bytes().decode())
+            fresh.append(entry)
+            results.append(Appended(community, index, entry.id, entry.entry_bytes(), True))
+        return results, fresh
+
+    def _resubmission(self, state: CommunityState, entry: Entry) -> Appended:
+        index = state.index_of(entry.id)
+        assert index is not None
+        stored = self.entries(state.community, index, index + 1)[0]
+        if stored != entry.entry_bytes():
+            raise DuplicateIdError(
+                f"entry id {entry.id} is already used at index {index} with other content",
+                f"条目编号 {entry.id} 已在第 {index} 条用于不同内容",
+                entry_id=entry.id,
+            )
+        return Appended(state.community, index, entry.id, stored, False)
+
+    def _commit(
+        self,
+        community: str,
+        log: CommunityLog,
+        entries: Sequence[Entry],
+        community_row: dict[str, Any] | None = None,
+    ) -> None:
+        old_size = log.size - len(entries)
+        leaves = [leaf_hash(entry.entry_bytes()) for entry in entries]
+        hashes = self.hashes(community)
+        full_tiles = completed_tiles(old_size, leaves, hashes)
+        try:
+            with self.app.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
+                if community_row is not None:
+                    session.execute(insert(tables.communities), [community_row])
+                self.app.save(log)
+                session.execute(
+                    insert(tables.leaves),
+                    [
+                        {"community": community, "idx": old_size + i, "hash": h}
+                        for i, h in enumerate(leaves)
+                    ],
+                )
+                if full_tiles:
+                    session.execute(
+                        insert(tables.tiles),
+                        [
+                            {"community": community, "level": lv, "idx": ix, "data": data}
+                            for lv, ix, data in full_tiles
+                        ],
+                    )
+        except IntegrityError:
+            self._cache.pop(community, None)
+            raise ConflictError(
+                f"another writer appended to {community} at the same time; submit again",
+                f"小区 {community} 的日志同时被其他写入者追加，请重新提交",
+            ) from None
+        self._cache[community] = log
+        self.sign_checkpoint(community)
+
+    # --- loading ------------------------------------------------------------------------------
+
+    def _load(self, community: str) -> CommunityLog | None:
+        cached = self._cache.get(community)
+        if cached is not None:
+            return cached
+        try:
+            log: object = self.app.repository.get(community_aggregate_id(community))
+        except Exception as exc:  # eventsourcing raises AggregateNotFoundError
+            if type(exc).__name__ != "AggregateNotFoundError":
+                raise
+            return None
+        assert isinstance(log, CommunityLog)
+        self._cache[community] = log
+        return log
+
+    def _require(self, community: str) -> CommunityLog:
+        log = self._load(community)
+        if log is None:
+            raise NotFoundError(
+                f"no community {community!r} in this database",
+                f"数据库中没有小区 {community!r}",
+            )
+        return log
+
+    def _state(self, community: str) -> CommunityState:
+        return self._require(community).state
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def communities(self) -> list[str]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tables.communities.c.community).order_by("community"))
+            return [row[0] for row in rows]
+
+    def community_info(self, community: str) -> dict[str, str]:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tables.communities).where(tables.communities.c.community == community)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no community {community!r}", f"没有小区 {community!r}")
+        return {"community": row.community, "origin": row.origin, "policy": row.policy}
+
+    def state(self, community: str) -> CommunityState:
+        """The folded state after the newest entry. Read it; never change it."""
+        with self._lock:
+            return self._state(community)
+
+    def size(self, community: str) -> int:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tables.leaves.c.idx)
+                .where(tables.leaves.c.community == community)
+                .order_by(tables.leaves.c.idx.desc())
+                .limit(1)
+            ).first()
+        return 0 if rows is None else int(rows[0]) + 1
+
+    def entries(self, community: str, start: int, end: int) -> list[bytes]:
+        """Logged entry bytes for indices [start, end)."""
+        return list(self.iter_entries(community, start, end))
+
+    def iter_entries(self, community: str, start: int, end: int) -> Iterator[bytes]:
+        originator = community_aggregate_id(community)
+        stored = self.app.recorder.select_events(originator, gt=start, lte=end)
+        for record in stored:
+            event = self.app.mapper.to_domain_event(record)
+            yield event.entry.encode()  # type: ignore[attr-defined]
+
+    def hashes(self, community: str) -> StoredHashes:
+        def read_leaves(start: int, end: int) -> list[bytes]:
+            t = tables.leaves
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.c.hash)
+                    .where(t.c.community == community, t.c.idx >= start, t.c.idx < end)
+                    .order_by(t.c.idx)
+                ).all()
+            return [bytes(row[0]) for row in rows]
+
+        def read_full_tiles(level: int, start: int, end: int) -> list[bytes]:
+            t = tables.tiles
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(t.c.data)
+                    .where(
+                        t.c.community == community,
+                        t.c.level == level,
+                        t.c.idx >= start,
+                        t.c.idx < end,
+                    )
+                    .order_by(t.c.idx)
+                ).all()
+            return [bytes(row[0]) for row in rows]
+
+        return StoredHashes(read_leaves, read_full_tiles)
+
+    # --- checkpoints ---------------------------------------------------------------------------
+
+    def sign_checkpoint(self, community: str) -> str | None:
+        """Sign and store a checkpoint for the log's current size, if this process holds the key."""
+        info = self.community_info(community)
+        key = self.log_keys.get(info["origin"])
+        size = self.size(community)
+        if key is None or size == 0:
+            return None
+        latest = self.latest_checkpoint(community)
+        if latest is not None and latest[0] == size:
+            return latest[1]
+        root = root_at(size, self.hashes(community))
+        note = sign_note(format_checkpoint(info["origin"], size, root), [key])
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    insert(tables.checkpoints),
+                    [{"community": community, "size": size, "note": note}],
+                )
+        except Exception as exc:  # a concurrent signer stored this size first
+            if "UNIQUE" not in str(exc).upper() and "duplicate" not in str(exc).lower():
+                raise
+        return note
+
+    def latest_checkpoint(self, community: str) -> tuple[int, str] | None:
+        t = tables.checkpoints
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.c.size, t.c.note)
+                .where(t.c.community == community)
+                .order_by(t.c.size.desc())
+                .limit(1)
+            ).first()
+        return None if row is None else (int(row[0]), str(row[1]))
+
+    def checkpoint_note(self, community: str, size: int) -> str:
+        t = tables.checkpoints
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(t.c.note).where(t.c.community == community, t.c.size == size)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"no checkpoint of size {size}", f"没有大小为 {size} 的检查点")
+        return str(row[0])
+
+    def checkpoint_sizes(self, community: str) -> list[int]:
+        t = tables.checkpoints
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.c.size).where(t.c.community == community)).all()
+        return sorted(int(row[0]) for row in rows)
+
+
+__all__ = [
+    "Appended",
+    "ConflictError",
+    "LedgerService",
+    "RuleViolation",
+    "engine_url",
+]

@@ -1,0 +1,122 @@
+"""Full verification of a published log: every tile, every entry, every rule.
+
+Steps:
+1. The checkpoint meets the pinned policy (log signature, witness quorum).
+2. Every tile authenticates against the checkpoint root, and every entry in the
+   entry bundles hashes to its authenticated leaf (``ledger.core.tiles``).
+3. Every entry is exactly its canonical (JCS) bytes, its signer is registered and
+   live at that index, its signature verifies, its role may make its type, and it
+   obeys every rule: the same fold the write side enforces (``ledger.core.rules``).
+4. Index 0 founds the community whose origin the checkpoint names.
+5. The checkpoint is consistent with the one remembered for this origin.
+
+The log is streamed tile by tile; memory does not grow with the number of entries
+beyond the folded state.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+from ledger.core.entry import parse_logged_entry
+from ledger.core.errors import LedgerError, RuleViolation
+from ledger.core.merkle import consistency_proof
+from ledger.core.policy import Policy, VerifiedCheckpoint
+from ledger.core.rules import apply
+from ledger.core.state import CommunityState
+from ledger.core.tiles import TileHashReader, verified_entries
+from verify.memory import CheckpointMemory, ForkError
+from verify.report import Report
+from verify.sources import Source
+
+Progress = Callable[[int, int], None]
+
+
+def audit_log(
+    source: Source,
+    policy: Policy,
+    memory: CheckpointMemory | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    report = Report()
+    verified = _check_checkpoint(source, policy, report)
+    if verified is None:
+        return report
+    state = _replay(source, verified, report, progress)
+    _check_genesis(state, verified, report)
+    if memory is not None and report.ok:
+        _compare_with_memory(source, verified, memory, report)
+    report.facts.update(_summary(state, verified))
+    return report
+
+
+def _check_checkpoint(source: Source, policy: Policy, report: Report) -> VerifiedCheckpoint | None:
+    try:
+        return policy.check(source.read("checkpoint"))
+    except LedgerError as exc:
+        report.violation(exc, "checkpoint")
+        return None
+
+
+def _replay(
+    source: Source, verified: VerifiedCheckpoint, report: Report, progress: Progress | None
+) -> CommunityState:
+    state = CommunityState()
+    types: Counter[str] = Counter()
+    try:
+        for index, data in verified_entries(verified.size, verified.root, source.read):
+            try:
+                entry = parse_logged_entry(data)
+                apply(state, entry)
+                types[entry.type] += 1
+            except LedgerError as exc:
+                report.violation(exc, f"#{index}")
+                state.size = index + 1
+            if progress is not None:
+                progress(index + 1, verified.size)
+    except LedgerError as exc:
+        report.violation(exc, "tiles")
+    report.facts["entries_by_type"] = dict(sorted(types.items()))
+    return state
+
+
+def _check_genesis(state: CommunityState, verified: VerifiedCheckpoint, report: Report) -> None:
+    if state.origin and state.origin != verified.origin:
+        report.violation(
+            RuleViolation(
+                f"the founding entry names origin {state.origin!r}, the checkpoint {verified.origin!r}",
+                f"创始条目所载日志源 {state.origin!r} 与检查点 {verified.origin!r} 不符",
+            ),
+            "#0",
+        )
+
+
+def _compare_with_memory(
+    source: Source, verified: VerifiedCheckpoint, memory: CheckpointMemory, report: Report
+) -> None:
+    reader = TileHashReader(verified.size, verified.root, source.read)
+    try:
+        seen = memory.observe(verified, lambda m, n: consistency_proof(m, n, reader))
+    except ForkError as exc:
+        report.violation(exc, "memory")
+        report.facts["evidence"] = str(exc.evidence_path)
+        return
+    report.facts["memory"] = seen.outcome
+    if seen.outcome == "not_compared":
+        report.notice("not_compared", seen.en, seen.zh, "memory")
+
+
+def _summary(state: CommunityState, verified: VerifiedCheckpoint) -> dict[str, Any]:
+    return {
+        "origin": verified.origin,
+        "size": verified.size,
+        "root": verified.root.hex(),
+        "witnesses": list(verified.witnesses),
+        "community": state.community,
+        "name": state.name,
+        "units": len(state.units),
+        "live_keys": len(state.live_keys()),
+        "funds_fen": dict(sorted(state.funds.items())),
+    }

@@ -1,0 +1,135 @@
+"""``glasspocket-verify``: the resident's and auditor's command line (standard library only).
+
+Exit status: 0 when no violation is found (notices are printed and do not change
+it), 1 when there is a violation (one line each), 2 for a usage error (a missing
+file, an unreadable policy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ledger.core.errors import LedgerError
+from ledger.core.policy import Policy
+from verify.audit import audit_log
+from verify.memory import CheckpointMemory
+from verify.receipt import verify_receipt
+from verify.report import Report, language
+from verify.sources import open_source
+
+TEXT = {
+    "ok": {"zh": "验证通过：未发现违规。", "en": "Verified: no violation found."},
+    "fail": {"zh": "验证失败：发现 {n} 处违规。", "en": "Verification FAILED: {n} violation(s)."},
+    "violation": {"zh": "违规", "en": "VIOLATION"},
+    "notice": {"zh": "提示", "en": "notice"},
+    "progress": {"zh": "正在验证", "en": "verifying"},
+}
+
+FACT_LABELS = {
+    "origin": ("日志源", "origin"),
+    "size": ("条目数", "entries"),
+    "root": ("树根", "root"),
+    "community": ("小区", "community"),
+    "units": ("房屋户数", "units"),
+    "live_keys": ("有效密钥", "live keys"),
+    "funds_fen": ("各基金余额（分）", "fund balances (fen)"),
+    "entries_by_type": ("各类条目", "entries by type"),
+    "index": ("序号", "index"),
+    "type": ("类型", "type"),
+    "at": ("时间", "at"),
+    "unit": ("房号", "unit"),
+    "amount_fen": ("金额（分）", "amount (fen)"),
+    "signer": ("签名人", "signer"),
+    "signer_checked": ("已验证签名人", "signer checked"),
+    "evidence": ("分叉证据", "fork evidence"),
+}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="glasspocket-verify",
+        description="Verify a Glass Pocket community log, a receipt or a statement against a "
+        "pinned trust policy. 以张贴的信任策略验证小区账本、收据或报表。",
+    )
+    parser.add_argument("--lang", choices=["zh", "en"], help="output language (default: from LANG)")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    sub = parser.add_subparsers(dest="command", required=True)
+    log = sub.add_parser("log", help="verify a whole published log (directory or http(s) prefix)")
+    log.add_argument("source", help="an exported directory or an http(s) URL prefix")
+    log.add_argument("--policy", required=True, help="the trust policy file printed on the notice")
+    receipt = sub.add_parser("receipt", help="verify a receipt (.tlog-proof)")
+    receipt.add_argument("file", help="the .tlog-proof file")
+    receipt.add_argument("--policy", required=True, help="the trust policy file")
+    receipt.add_argument(
+        "--keychain", help="key chain file (default: a 'keychain' file beside the receipt)"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    lang = language(args.lang)
+    try:
+        policy = Policy.parse(_read(args.policy))
+        report = _run(args, policy)
+    except (LedgerError, OSError) as exc:
+        message = exc.message(lang) if isinstance(exc, LedgerError) else str(exc)
+        print(f"glasspocket-verify: {message}", file=sys.stderr)
+        return 2
+    _print(report, lang, args.json)
+    return 0 if report.ok else 1
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise LedgerError(
+            f"cannot read {path}: {exc.strerror}", f"无法读取 {path}：{exc.strerror}"
+        ) from None
+
+
+def _run(args: argparse.Namespace, policy: Policy) -> Report:
+    memory = CheckpointMemory()
+    if args.command == "log":
+        progress = _progress_printer(language(args.lang)) if sys.stderr.isatty() else None
+        return audit_log(open_source(args.source), policy, memory, progress)
+    receipt = _read(args.file).decode("utf-8", errors="replace")
+    keychain_path = Path(args.keychain) if args.keychain else Path(args.file).parent / "keychain"
+    keychain = keychain_path.read_text(encoding="utf-8") if keychain_path.exists() else None
+    if args.keychain and keychain is None:
+        raise LedgerError(f"cannot read {args.keychain}", f"无法读取 {args.keychain}")
+    return verify_receipt(receipt, policy, keychain, memory)
+
+
+def _progress_printer(lang: str) -> Callable[[int, int], None]:
+    label = TEXT["progress"][lang]
+
+    def show(done: int, total: int) -> None:
+        if done == total or done % 1000 == 0:
+            end = "\n" if done == total else ""
+            print(f"\r{label} {done}/{total}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _print(report: Report, lang: str, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+        return
+    for finding in report.findings:
+        label = TEXT[finding.severity][lang]
+        print(f"{label}: {finding.message(lang)}")
+    for key, value in report.facts.items():
+        zh, en = FACT_LABELS.get(key, (key, key))
+        print(f"  {zh if lang == 'zh' else en}: {value}")
+    verdict = TEXT["ok"][lang] if report.ok else TEXT["fail"][lang].format(n=len(report.violations))
+    print(verdict)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
