@@ -39,6 +39,17 @@ def create_app(settings: Settings, service: LedgerService | None = None) -> Fast
     async def ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
         return JSONResponse(exc.as_dict(), status_code=exc.status)
 
+    @app.get("/")
+    def index() -> dict[str, Any]:
+        """The communities on this server and where their logs are."""
+        return {
+            "service": "glasspocket",
+            "communities": [
+                {"community": c, "log": f"/c/{c}/log/", "entries": f"/c/{c}/entries"}
+                for c in ledger.communities()
+            ],
+        }
+
     _log_routes(app, ledger)
     _entry_routes(app, ledger)
     return app

@@ -330,14 +330,16 @@ def build_policy(
     witnesses: Sequence[tuple[str, VerifierKey | str]] = (),
     quorum: str | int = "all",
 ) -> Policy:
-    """A policy for one log and its witnesses; ``quorum`` is none, all, any or a count k.
+    """A policy for one log and its witnesses; ``quorum`` is none, all, any, a count k or a witness.
 
     With one or more witnesses and a quorum other than none, the witnesses form
     the group ``witnesses`` and the quorum is that group.
     """
     lines = [f"log {log_vkey}"]
     lines += [f"witness {name} {vkey}" for name, vkey in witnesses]
-    if witnesses and str(quorum) != NONE:
+    if str(quorum) in (name for name, _ in witnesses):
+        lines.append(f"quorum {quorum}")
+    elif witnesses and str(quorum) != NONE:
         lines.append(f"group witnesses {quorum} {' '.join(name for name, _ in witnesses)}")
         lines.append("quorum witnesses")
     elif str(quorum) in (NONE, "all") and not witnesses:

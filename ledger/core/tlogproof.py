@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ledger.core.errors import MalformedError, ProofError
 from ledger.core.keys import decode_base64_strict
 from ledger.core.merkle import HASH_SIZE, MAX_PROOF_LENGTH, leaf_hash, verify_inclusion
-from ledger.core.note import parse_note
+from ledger.core.note import parse_checkpoint, parse_note
 from ledger.core.policy import Policy, VerifiedCheckpoint
 
 HEADER = "c2sp.org/tlog-proof@v1"
@@ -116,7 +116,7 @@ def parse_tlog_proof(text: str | bytes) -> TlogProof:
     if len(hash_lines) > MAX_PROOF_LENGTH:
         raise _malformed("too many proof hashes", "证明哈希过多")
     hashes = tuple(_parse_hash(line, n) for n, line in enumerate(hash_lines, start=1))
-    parse_note(checkpoint_note)
+    parse_checkpoint(parse_note(checkpoint_note).text)
     return TlogProof(index, hashes, checkpoint_note, extra)
 
 

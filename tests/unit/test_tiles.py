@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def _log(size: int) -> tuple[dict[str, bytes], bytes]:
     return store, MemoryTree(LEAVES[:size]).root()
 
 
-def _fetch(store: dict[str, bytes]):  # type: ignore[no-untyped-def]
+def _fetch(store: dict[str, bytes]) -> Callable[[str], bytes]:
     def fetch(path: str) -> bytes:
         if path not in store:
             raise NotFoundError(f"no {path}", f"没有 {path}")
