@@ -18,6 +18,7 @@ from typing import Any
 
 from ledger.core.entry import Entry, sign_entry
 from ledger.core.keys import KEY_TYPE_ED25519, SigningKey
+from ledger.core.money import monthly_charge_fen
 from ledger.core.policy import build_policy
 from ledger.store.service import LedgerService
 
@@ -32,16 +33,6 @@ Progress = Callable[[int, int], None]
 
 def origin_for(public_host: str, community: str = COMMUNITY) -> str:
     return f"{public_host}/c/{community}/log"
-
-
-def round_half_up_div(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half up, in integers (non-negative inputs)."""
-    return (2 * numerator + denominator) // (2 * denominator)
-
-
-def monthly_charge_fen(rate_fen_per_m2: int, area_cm2: int) -> int:
-    """A unit's monthly property fee: rate × area_cm2 / 10,000, rounded half up to the fen."""
-    return round_half_up_div(rate_fen_per_m2 * area_cm2, 10_000)
 
 
 @dataclass

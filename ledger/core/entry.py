@@ -92,7 +92,7 @@ def jcs(value: Any) -> bytes:
 
 def parse_at(value: str) -> datetime:
     """An RFC 3339 time with whole seconds and a zone (``Z`` or ``±hh:mm``)."""
-    if not AT_RE.match(value):
+    if not AT_RE.fullmatch(value):
         raise MalformedError(
             f"'at' must be RFC 3339 with whole seconds and a zone, got {value!r}",
             f"'at' 必须是带时区、精确到秒的 RFC 3339 时间，收到 {value!r}",
@@ -281,7 +281,8 @@ def _check_envelope(obj: dict[str, Any]) -> None:
         ("signer", SIGNER_RE, "a key name without spaces or '+'"),
     )
     for name, pattern, what in checks:
-        if not pattern.match(obj[name]):
+        # fullmatch, not match: "$" would also accept a trailing newline.
+        if not pattern.fullmatch(obj[name]):
             raise _field_error(name, f"must be {what}", f"格式应为 {what}")
     parse_at(obj["at"])
     _check_signature_encoding(obj["sig"])
