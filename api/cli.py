@@ -18,11 +18,12 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from api.settings import DEFAULT_PUBLIC_HOST, Settings
 from ledger.core.entry import Entry, sign_entry
-from ledger.core.errors import LedgerError, MalformedError
+from ledger.core.errors import KeyFileExistsError, LedgerError, MalformedError
 from ledger.core.keys import KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, SigningKey
 from ledger.core.policy import build_policy
 from ledger.store.publish import export_log, keychain_text, published_checkpoint, receipt_text
@@ -73,7 +74,9 @@ def _lang() -> str:
 
 
 def _fail(exc: LedgerError) -> typer.Exit:
-    err.print(f"[red]error[/red] [{exc.code}] {exc.message(_lang())}", highlight=False, markup=True)
+    # Escaped: rich would take "[code]" (and brackets in messages) for markup and drop it.
+    detail = escape(f"[{exc.code}] {exc.message(_lang())}")
+    err.print(f"[red]error[/red] {detail}", highlight=False, markup=True)
     return typer.Exit(1)
 
 
@@ -119,7 +122,7 @@ def key_new(
     def make() -> str:
         key = SigningKey.generate(name, KEY_TYPE_COSIGNATURE if witness else KEY_TYPE_ED25519)
         if out_file.exists():
-            raise MalformedError(
+            raise KeyFileExistsError(
                 f"{out_file} exists; not overwritten", f"{out_file} 已存在，未覆盖"
             )
         key.save(out_file)

@@ -1,5 +1,10 @@
-"""Read models: disclosures, unit accounts, proposals and statement figures as SQL tables.
+"""Read models: the statements' figures as SQL tables, fed from the event store's notification log.
 
-Fed from the event store's notification log by the same rules the ledger folds
-with; they never write entries. (The money and governance issues fill this in.)
+- ``figures``: one entry plus the fold before it → rows (pure; the rules' own effects).
+- ``tables``, ``store``: the ``gpv_`` tables; a batch of rows and its tracking position
+  are written in one transaction.
+- ``runner``: ``Projector(service).catch_up()`` / ``.rebuild()``.
+- ``queries``, ``accounts``, ``disclosures``: read functions (integer fen).
+
+Projections never write entries; a rebuild from zero gives the same tables.
 """

@@ -7,7 +7,8 @@ Steps:
 4. The entry is exactly its canonical (JCS) bytes.
 5. With a key chain (checked against the same policy): the signer was live at that
    index, may make that type, and signed it. Without one, the verifier says plainly
-   that the signer was not checked.
+   that the signer was not checked. A key chain whose checkpoint has the receipt's
+   size but another root proves a fork: it is refused, with evidence written.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.core.entry import Entry, parse_logged_entry
-from ledger.core.errors import LedgerError, MalformedError
+from ledger.core.errors import LedgerError, MalformedError, ProofError
 from ledger.core.keychain import check_signer_at, fold_keychain, parse_keychain
 from ledger.core.merkle import leaf_hash, verify_inclusion
-from ledger.core.policy import Policy
+from ledger.core.policy import Policy, VerifiedCheckpoint
 from ledger.core.tlogproof import parse_tlog_proof
 from verify.memory import CheckpointMemory, ForkError
 from verify.report import Report
@@ -46,7 +47,7 @@ def verify_receipt(
         report.violation(exc, "receipt")
         return report
     report.facts.update(describe_entry(entry, proof.index, verified.origin, verified.size))
-    _check_signer(entry, proof.index, policy, keychain_text, report)
+    _check_signer(entry, proof.index, policy, keychain_text, report, verified, memory)
     if memory is not None:
         try:
             seen = memory.observe(verified)
@@ -58,7 +59,13 @@ def verify_receipt(
 
 
 def _check_signer(
-    entry: Entry, index: int, policy: Policy, keychain_text: str | None, report: Report
+    entry: Entry,
+    index: int,
+    policy: Policy,
+    keychain_text: str | None,
+    report: Report,
+    receipt_checkpoint: VerifiedCheckpoint,
+    memory: CheckpointMemory | None,
 ) -> None:
     if keychain_text is None:
         report.notice(
@@ -72,6 +79,7 @@ def _check_signer(
     try:
         checkpoint_note, items = parse_keychain(keychain_text)
         chain = policy.check(checkpoint_note)
+        _check_same_tree(receipt_checkpoint, chain, memory)
         if chain.size <= index:
             raise MalformedError(
                 f"the key chain (size {chain.size}) is older than the receipt's entry #{index}",
@@ -84,6 +92,22 @@ def _check_signer(
         return
     report.facts["signer_checked"] = True
     report.facts["signer_role"] = record.role
+
+
+def _check_same_tree(
+    receipt_checkpoint: VerifiedCheckpoint,
+    chain: VerifiedCheckpoint,
+    memory: CheckpointMemory | None,
+) -> None:
+    """Two log-signed checkpoints of one size with other roots: the log forked (SPEC §6)."""
+    if chain.size != receipt_checkpoint.size or chain.root == receipt_checkpoint.root:
+        return
+    en = f"FORK: the key chain's checkpoint and the receipt's both have size {chain.size} but other roots"
+    zh = f"分叉：密钥链与收据的检查点大小同为 {chain.size}，树根却不同"
+    if memory is None:
+        raise ProofError(en, zh)
+    path = memory.write_evidence(receipt_checkpoint.note_text, chain.note_text, [])
+    raise ForkError(f"{en}; evidence written to {path}", f"{zh}；证据已写入 {path}", path)
 
 
 def describe_entry(entry: Entry, index: int, origin: str, size: int) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.core.errors import MalformedError
-from ledger.core.schema import Enum, Fen, Int, ListOf, Obj, Str
+from ledger.core.money_bodies import MONEY_BODIES, MONEY_SIGNERS, UUID_PATTERN
+from ledger.core.schema import Enum, Int, ListOf, Obj, Str
 
 ROLES = ("committee", "treasurer", "trustee", "authority", "owner")
-FUNDS = ("property", "maintenance", "public_revenue", "community")
 
 UNIT_PATTERN = r"[0-9A-Za-z][0-9A-Za-z-]{0,31}"
 OWNER_PATTERN = r"[a-z0-9][a-z0-9-]{2,63}"
@@ -59,19 +59,36 @@ BODIES: Mapping[str, Obj] = {
         },
         description="A unit (房号) with its floor area and opaque owner reference.",
     ),
-    "contribution.received": Obj(
-        {
-            "fund": Enum(("property", "maintenance"), "property fees or the maintenance fund"),
-            "unit": _unit,
-            "amount_fen": Fen(),
-            "month": Str(MONTH_PATTERN, 7, "property fees: the month they pay for (YYYY-MM)"),
-            "deposit": Enum(("initial", "top_up"), "maintenance: first deposit or top-up"),
-            "method": Enum(("bank", "cash", "wechat", "alipay", "other")),
-            "reference": Str(max_length=100, description="bank or receipt reference"),
-        },
-        optional=("month", "deposit", "method", "reference"),
-        description="Money received from a unit: property fees (by month) or a maintenance deposit.",
+    "unit.owner_changed": Obj(
+        {"unit": _unit, "owner": _owner, "reference": Str(max_length=100)},
+        optional=("reference",),
+        description="A unit's owner reference changes (a sale, an inheritance).",
     ),
+    "fee.schedule_set": Obj(
+        {
+            "rate_fen_per_m2": Int(
+                1, 100_000, "property fee in fen per m² of floor area per month"
+            ),
+            "from_month": Str(MONTH_PATTERN, 7, "the first month the rate applies to"),
+            "proposal_id": Str(UUID_PATTERN, 36, "the owners' decision that set it"),
+        },
+        optional=("proposal_id",),
+        description="The property fee rate from a month on (dues = rate × area, per month).",
+    ),
+    "trustee.contract_set": Obj(
+        {
+            "trustee": Str(max_length=200, description="the property service company (trustee)"),
+            "from_month": Str(MONTH_PATTERN, 7, "the first month the contract covers"),
+            "basis_points": Int(
+                0, 10_000, "remuneration: ‱ of the property fees received in a month"
+            ),
+            "fixed_monthly_fen": Int(0, 2**53 - 1, "or remuneration: a fixed sum per month"),
+            "proposal_id": Str(UUID_PATTERN, 36, "the owners' vote that chose the trustee"),
+        },
+        optional=("basis_points", "fixed_monthly_fen", "proposal_id"),
+        description="The trust-style property contract (信托制物业): who, from when, and its remuneration.",
+    ),
+    **MONEY_BODIES,
 }
 
 SIGNER_ROLES: Mapping[str, frozenset[str]] = {
@@ -79,7 +96,10 @@ SIGNER_ROLES: Mapping[str, frozenset[str]] = {
     "key.registered": frozenset({"committee", "treasurer", "authority"}),
     "key.revoked": frozenset(ROLES),
     "unit.registered": frozenset({"committee", "treasurer"}),
-    "contribution.received": frozenset({"treasurer", "trustee"}),
+    "unit.owner_changed": frozenset({"committee", "treasurer"}),
+    "fee.schedule_set": frozenset({"committee"}),
+    "trustee.contract_set": frozenset({"committee"}),
+    **MONEY_SIGNERS,
 }
 
 TYPES = frozenset(BODIES)

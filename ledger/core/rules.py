@@ -22,33 +22,19 @@ from ledger.core.catalogue import SIGNER_ROLES
 from ledger.core.entry import Entry, verify_entry_signature
 from ledger.core.errors import (
     DuplicateIdError,
-    DuplicateUnitError,
     FutureTimestampError,
     GenesisError,
-    KeyConflictError,
-    KeyFormatError,
-    LedgerError,
     RoleNotAllowedError,
-    RuleViolation,
     UnknownSignerError,
-    UnknownUnitError,
     WrongCommunityError,
 )
-from ledger.core.keys import KEY_TYPE_ED25519, VerifierKey
-from ledger.core.state import CommunityState, KeyRecord, Unit
+from ledger.core.keys import VerifierKey
+from ledger.core.money_rules import effect_of, is_money_type
+from ledger.core.setup_rules import SETUP_CHECKS, SETUP_EVOLVERS, parse_actor_key, signer_role
+from ledger.core.state import CommunityState
 
 SignatureCheck = Callable[[Entry, VerifierKey], None]
 MAX_CLOCK_SKEW = timedelta(minutes=5)
-
-# Which role may register a key of which role (DOMAIN.md "Who uses it"). Committee keys
-# enter through the founding entry, or by election once governance entries exist.
-REGISTRARS: dict[str, frozenset[str]] = {
-    "treasurer": frozenset({"committee"}),
-    "trustee": frozenset({"committee"}),
-    "owner": frozenset({"committee", "treasurer"}),
-    "authority": frozenset({"authority"}),
-    "committee": frozenset(),
-}
 
 
 def apply(
@@ -73,12 +59,12 @@ def check(
     verify(entry, key)
     check_role(state, entry)
     check_new_id(state, entry)
-    _TYPE_CHECKS[entry.type](state, entry)
+    check_type_rules(state, entry)
 
 
 def evolve(state: CommunityState, entry: Entry) -> None:
     """Fold an entry that has passed ``check`` into ``state``."""
-    _EVOLVERS[entry.type](state, entry)
+    _evolve_type(state, entry)
     state.entry_index[uuid.UUID(entry.id).int] = state.size
     state.size += 1
 
@@ -138,7 +124,7 @@ def resolve_signer(state: CommunityState, entry: Entry) -> VerifierKey:
 
 def _founding_signer(entry: Entry) -> VerifierKey:
     for item in entry.body["keys"]:
-        key = _parse_actor_key(item["vkey"], entry)
+        key = parse_actor_key(item["vkey"], entry)
         if key.name == entry.signer and key.key_id_hex == entry.key_id:
             if item["role"] != "committee":
                 break
@@ -150,33 +136,7 @@ def _founding_signer(entry: Entry) -> VerifierKey:
     )
 
 
-def _parse_actor_key(vkey: str, entry: Entry) -> VerifierKey:
-    try:
-        key = VerifierKey.parse(vkey)
-    except KeyFormatError as exc:
-        raise RuleViolation(
-            f"entry {entry.id}: bad key {vkey!r}: {exc.en}",
-            f"条目 {entry.id}：密钥 {vkey!r} 无效：{exc.zh}",
-            entry_id=entry.id,
-        ) from None
-    if key.key_type != KEY_TYPE_ED25519 or not key.name.startswith(f"{entry.community}/"):
-        raise RuleViolation(
-            f"entry {entry.id}: actor key {key.name} must be Ed25519 (type 1) named "
-            f"'{entry.community}/<handle>'",
-            f"条目 {entry.id}：成员密钥 {key.name} 须为 Ed25519（类型 1），名称形如 "
-            f"'{entry.community}/<代号>'",
-            entry_id=entry.id,
-        )
-    return key
-
-
 # --- 3. role, 4. identity ------------------------------------------------------------------------
-
-
-def signer_role(state: CommunityState, entry: Entry) -> str:
-    if entry.type == "community.founded" and state.size == 0:
-        return "committee"
-    return state.keys[entry.signer].role
 
 
 def check_role(state: CommunityState, entry: Entry) -> None:
@@ -199,169 +159,27 @@ def check_new_id(state: CommunityState, entry: Entry) -> None:
         )
 
 
-# --- 5. the types -------------------------------------------------------------------------------
+# --- 5. the types --------------------------------------------------------------------------
 
 
-def _violation(
-    entry: Entry, en: str, zh: str, kind: type[LedgerError] = RuleViolation
-) -> LedgerError:
-    return kind(f"entry {entry.id}: {en}", f"条目 {entry.id}：{zh}", entry_id=entry.id)
-
-
-def _check_founded(state: CommunityState, entry: Entry) -> None:
-    names: set[str] = set()
-    publics: set[bytes] = set()
-    for item in entry.body["keys"]:
-        key = _parse_actor_key(item["vkey"], entry)
-        if key.name in names or key.public_key in publics:
-            raise _violation(
-                entry, f"key {key.name} listed twice", f"密钥 {key.name} 重复列出", KeyConflictError
-            )
-        names.add(key.name)
-        publics.add(key.public_key)
-
-
-def _evolve_founded(state: CommunityState, entry: Entry) -> None:
-    state.community = entry.community
-    state.name = entry.body["name"]
-    state.origin = entry.body["origin"]
-    for item in entry.body["keys"]:
-        key = VerifierKey.parse(item["vkey"])
-        state.keys[key.name] = KeyRecord(key, item["role"], registered_at=0)
-
-
-def _check_key_registered(state: CommunityState, entry: Entry) -> None:
-    key = _parse_actor_key(entry.body["vkey"], entry)
-    role = entry.body["role"]
-    registrar = signer_role(state, entry)
-    if role == "committee":
-        raise _violation(
-            entry,
-            "committee keys enter through the founding entry or an owners' election",
-            "业委会密钥只能由创始条目或业主选举产生",
-            RoleNotAllowedError,
-        )
-    if registrar not in REGISTRARS[role]:
-        raise _violation(
-            entry,
-            f"a {registrar} key may not register a {role} key",
-            f"{registrar} 角色无权登记 {role} 角色的密钥",
-            RoleNotAllowedError,
-        )
-    if (role == "owner") != ("owner" in entry.body):
-        raise _violation(
-            entry,
-            "owner keys, and only they, name an owner reference",
-            "只有业主密钥须注明业主编号",
-        )
-    if key.name in state.keys or any(
-        k.vkey.public_key == key.public_key for k in state.keys.values()
-    ):
-        raise _violation(
-            entry,
-            f"key {key.name} is already registered",
-            f"密钥 {key.name} 已登记",
-            KeyConflictError,
-        )
-
-
-def _evolve_key_registered(state: CommunityState, entry: Entry) -> None:
-    key = VerifierKey.parse(entry.body["vkey"])
-    state.keys[key.name] = KeyRecord(key, entry.body["role"], state.size, entry.body.get("owner"))
-
-
-def _check_key_revoked(state: CommunityState, entry: Entry) -> None:
-    name = entry.body["name"]
-    record = state.keys.get(name)
-    if record is None or not record.live:
-        raise _violation(
-            entry, f"key {name} is not a live key", f"密钥 {name} 不是有效密钥", KeyConflictError
-        )
-    registrar = signer_role(state, entry)
-    allowed = name == entry.signer or (
-        registrar == "authority" if record.role == "authority" else registrar == "committee"
-    )
-    if not allowed:
-        raise _violation(
-            entry,
-            f"a {registrar} key may not revoke {name}",
-            f"{registrar} 角色无权吊销 {name}",
-            RoleNotAllowedError,
-        )
-    if record.role == "committee" and len(state.live_keys("committee")) == 1:
-        raise _violation(
-            entry, "the last committee key cannot be revoked", "不能吊销最后一把业委会密钥"
-        )
-
-
-def _evolve_key_revoked(state: CommunityState, entry: Entry) -> None:
-    state.keys[entry.body["name"]].revoked_at = state.size
-
-
-def _check_unit_registered(state: CommunityState, entry: Entry) -> None:
-    if entry.body["unit"] in state.units:
-        unit = entry.body["unit"]
-        raise _violation(
-            entry, f"unit {unit} is already registered", f"房号 {unit} 已登记", DuplicateUnitError
-        )
-
-
-def _evolve_unit_registered(state: CommunityState, entry: Entry) -> None:
-    body = entry.body
-    state.units[body["unit"]] = Unit(
-        body["unit"], body["building"], body["area_cm2"], body["owner"]
-    )
-
-
-def _check_contribution(state: CommunityState, entry: Entry) -> None:
-    body = entry.body
-    if body["unit"] not in state.units:
-        raise _violation(
-            entry,
-            f"unit {body['unit']} is not registered",
-            f"房号 {body['unit']} 未登记",
-            UnknownUnitError,
-        )
-    if body["fund"] == "property" and ("month" not in body or "deposit" in body):
-        raise _violation(
-            entry,
-            "a property fee names the month it pays for, and no deposit kind",
-            "物业费须注明所缴月份，且不带维修资金缴存类型",
-        )
-    if body["fund"] == "maintenance" and ("deposit" not in body or "month" in body):
-        raise _violation(
-            entry,
-            "a maintenance deposit names its kind (initial or top_up), and no month",
-            "维修资金缴存须注明类型（首期或续筹），且不带月份",
-        )
-
-
-def _evolve_contribution(state: CommunityState, entry: Entry) -> None:
-    body = entry.body
-    unit, amount = body["unit"], body["amount_fen"]
-    state.funds[body["fund"]] = state.balance(body["fund"]) + amount
-    if body["fund"] == "maintenance":
-        state.maintenance_accounts[unit] = state.maintenance_accounts.get(unit, 0) + amount
-        if body["deposit"] == "initial":
-            state.first_deposits[unit] = state.first_deposits.get(unit, 0) + amount
+def check_type_rules(state: CommunityState, entry: Entry) -> None:
+    """The entry type's own rules; a money entry's effect must keep every balance lawful."""
+    if is_money_type(entry.type):
+        state.books.check(effect_of(state, entry), entry.id)
     else:
-        state.property_paid[unit] = state.property_paid.get(unit, 0) + amount
+        SETUP_CHECKS[entry.type](state, entry)
 
 
-_Rule = Callable[[CommunityState, Entry], None]
-
-_TYPE_CHECKS: dict[str, _Rule] = {
-    "community.founded": _check_founded,
-    "key.registered": _check_key_registered,
-    "key.revoked": _check_key_revoked,
-    "unit.registered": _check_unit_registered,
-    "contribution.received": _check_contribution,
-}
-
-_EVOLVERS: dict[str, _Rule] = {
-    "community.founded": _evolve_founded,
-    "key.registered": _evolve_key_registered,
-    "key.revoked": _evolve_key_revoked,
-    "unit.registered": _evolve_unit_registered,
-    "contribution.received": _evolve_contribution,
-}
+def _evolve_type(state: CommunityState, entry: Entry) -> None:
+    if not is_money_type(entry.type):
+        SETUP_EVOLVERS[entry.type](state, entry)
+        return
+    effect = effect_of(state, entry)
+    state.books.apply(effect)
+    state.money_types[state.size] = entry.type
+    if entry.type == "entry.reversed":
+        cited = state.index_of(entry.body["entry_id"])
+        assert cited is not None
+        state.reversed.add(cited)
+    else:
+        state.effects[state.size] = effect

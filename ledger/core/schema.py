@@ -83,6 +83,21 @@ def Fen(description: str = "an amount in fen (1/100 yuan)") -> Int:
 
 
 @dataclass(frozen=True)
+class Bool:
+    description: str = ""
+
+    def check(self, value: Any, path: str) -> None:
+        if not isinstance(value, bool):
+            raise _fail(path, "must be true or false", "必须是 true 或 false")
+
+    def json_schema(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": "boolean"}
+        if self.description:
+            out["description"] = self.description
+        return out
+
+
+@dataclass(frozen=True)
 class Enum:
     values: tuple[str, ...]
     description: str = ""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
+from ledger.core.effects import Books, Effect
 from ledger.core.keys import VerifierKey
 
 
@@ -35,6 +37,20 @@ class Unit:
     owner: str
 
 
+@dataclass(frozen=True)
+class BankAssertion:
+    """What a bank statement said a fund held, and how far the books differ from it."""
+
+    index: int
+    as_of: str
+    balance_fen: int
+    books_fen: int
+
+    @property
+    def difference_fen(self) -> int:
+        return self.balance_fen - self.books_fen
+
+
 @dataclass
 class CommunityState:
     """Everything the rules know after folding ``size`` entries."""
@@ -46,10 +62,14 @@ class CommunityState:
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     units: dict[str, Unit] = field(default_factory=dict)
     entry_index: dict[int, int] = field(default_factory=dict)
-    funds: dict[str, int] = field(default_factory=dict)
-    maintenance_accounts: dict[str, int] = field(default_factory=dict)
-    first_deposits: dict[str, int] = field(default_factory=dict)
-    property_paid: dict[str, int] = field(default_factory=dict)
+    books: Books = field(default_factory=Books)
+    effects: dict[int, Effect] = field(default_factory=dict)  # money entry index -> effect
+    money_types: dict[int, str] = field(default_factory=dict)  # money entry index -> its type
+    reversed: set[int] = field(default_factory=set)  # indices of reversed money entries
+    fee_schedules: list[tuple[str, int]] = field(default_factory=list)  # (from month, fen/m²)
+    trustee_contract: dict[str, Any] | None = None  # the latest contract set
+    trustee_contracts: list[dict[str, Any]] = field(default_factory=list)  # by from_month
+    bank: dict[str, BankAssertion] = field(default_factory=dict)  # fund -> latest assertion
 
     def index_of(self, entry_id: str) -> int | None:
         """The log index of the entry with this id, if it is in the log."""
@@ -58,5 +78,19 @@ class CommunityState:
     def live_keys(self, role: str | None = None) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.live and (role is None or k.role == role)]
 
+    @property
+    def funds(self) -> dict[str, int]:
+        return self.books.funds
+
     def balance(self, fund: str) -> int:
-        return self.funds.get(fund, 0)
+        return self.books.balance(fund)
+
+    def contract_for(self, month: str) -> dict[str, Any] | None:
+        """The trustee contract covering ``month``: the latest set whose from_month ≤ month."""
+        covering = [c for c in self.trustee_contracts if c["from_month"] <= month]
+        return covering[-1] if covering else None
+
+    def fee_rate(self, month: str) -> int | None:
+        """The property fee rate (fen per m² per month) in force for ``month``, if any."""
+        rates = [rate for start, rate in self.fee_schedules if start <= month]
+        return rates[-1] if rates else None

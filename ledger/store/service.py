@@ -10,7 +10,7 @@ commit the log key signs a checkpoint for the new size.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from ledger.core.entry import Entry, parse_entry_json
 from ledger.core.errors import (
     DuplicateIdError,
+    GenesisError,
     LedgerError,
     NotFoundError,
     RuleViolation,
@@ -87,15 +88,26 @@ class LedgerService:
         self.log_keys[key.name] = key
 
     def close(self) -> None:
+        """Close the application and the engine's pooled connections."""
         self.app.close()
+        # eventsourcing-sqlalchemy's factory does not dispose the engine on close.
+        self.engine.dispose()
 
     # --- writing -----------------------------------------------------------------------------
 
     def found(self, entry: Entry, policy: str) -> Appended:
         """Start a community's log with its ``community.founded`` entry and trust policy."""
         with self._lock:
-            if self._load(entry.community) is not None:
-                return self._resubmission(self._state(entry.community), entry)
+            existing = self._load(entry.community)
+            if existing is not None:
+                if existing.state.index_of(entry.id) is None:
+                    raise GenesisError(
+                        f"community {entry.community} is already founded; entry {entry.id} "
+                        "cannot found it again",
+                        f"小区 {entry.community} 已创立，条目 {entry.id} 不能再次创立",
+                        entry_id=entry.id,
+                    )
+                return self._resubmission(existing.state, entry)
             state = CommunityState()
             check(state, entry)
             check_not_future(entry, self.clock())
@@ -127,6 +139,7 @@ class LedgerService:
     ) -> tuple[list[Appended], list[Entry]]:
         results: list[Appended] = []
         fresh: list[Entry] = []
+        pending: dict[int, bytes] = {}  # this batch's entries by index, not yet stored
         now = self.clock()
         for entry in entries:
             if entry.community != community:
@@ -136,20 +149,26 @@ class LedgerService:
                     entry_id=entry.id,
                 )
             if log.state.index_of(entry.id) is not None:
-                results.append(self._resubmission(log.state, entry))
+                results.append(self._resubmission(log.state, entry, pending))
                 continue
             check(log.state, entry)
             check_not_future(entry, now)
             index = log.state.size
             log.append(entry.entry_bytes().decode())
             fresh.append(entry)
+            pending[index] = entry.entry_bytes()
             results.append(Appended(community, index, entry.id, entry.entry_bytes(), True))
         return results, fresh
 
-    def _resubmission(self, state: CommunityState, entry: Entry) -> Appended:
+    def _resubmission(
+        self, state: CommunityState, entry: Entry, pending: Mapping[int, bytes] | None = None
+    ) -> Appended:
         index = state.index_of(entry.id)
         assert index is not None
-        stored = self.entries(state.community, index, index + 1)[0]
+        if pending and index in pending:
+            stored = pending[index]
+        else:
+            stored = self.entries(state.community, index, index + 1)[0]
         if stored != entry.entry_bytes():
             raise DuplicateIdError(
                 f"entry id {entry.id} is already used at index {index} with other content",
@@ -202,8 +221,10 @@ class LedgerService:
 
     def _load(self, community: str) -> CommunityLog | None:
         cached = self._cache.get(community)
-        if cached is not None:
+        # Another process (a second replica, the CLI) may have appended since we loaded.
+        if cached is not None and cached.size == self.size(community):
             return cached
+        self._cache.pop(community, None)
         try:
             log: object = self.app.repository.get(community_aggregate_id(community))
         except Exception as exc:  # eventsourcing raises AggregateNotFoundError

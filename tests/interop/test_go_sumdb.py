@@ -6,17 +6,16 @@ SPEC sections 3 and 4: checkpoints are C2SP signed notes that must open with
 that; these tests build it (offline, GOPATH mode, against Debian's
 golang-golang-x-mod-dev) and run it on exports.
 
-Until the project's own export (``glasspocket demo`` + ``glasspocket log export``)
-has a fixture, the exports come from ``_make_export``: an independent reference
+Most exports come from ``_make_export``: an independent reference
 writer for C2SP checkpoints and tlog-tiles, written from the standards with only
 ``hashlib`` and ``cryptography`` and sharing no code with ``ledger``. Passing the
 Go checker proves the reference writer right, and the reference writer in turn
 proves the checker rejects what it must.
 
-TODO(lead): ``ledger/core/tiles.py`` did not exist when this was written. Once it
-exposes a way to compute tiles for a list of entries, add a test here comparing
-its tiles, entry bundles and root with ``_make_export`` byte for byte, and a test
-running the checker on a real ``glasspocket log export`` directory.
+The project's own export is checked too: ``demo_export`` runs ``glasspocket demo``
+and ``glasspocket log export``; its tiles, bundles and root must equal the reference
+writer's byte for byte, pass the Go checker (also for consistency with every
+checkpoint stored on the way), and fail it with any byte changed.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -391,3 +391,124 @@ def test_forked_older_checkpoint_is_rejected(tmp_path: Path, run_gocheck: Run, b
     older, _ = _make_export(tmp_path / "fork", forked, key=key)
     out = _assert_rejected(run_gocheck(export, vkey, "--older", str(older / "checkpoint")))
     assert "consistency" in out
+
+
+# --- the project's own export, made by the command line -----------------------------------
+
+
+BIN = Path(sys.executable).parent
+DEMO_ORIGIN = "localhost:8000/c/demo/log"
+
+
+def _glasspocket(*args: str | Path) -> None:
+    proc = subprocess.run(
+        [str(BIN / "glasspocket"), *(str(a) for a in args)],
+        env={**os.environ, "LANG": "en"},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert proc.returncode == 0, f"glasspocket {args[0]} failed:\n{proc.stdout}\n{proc.stderr}"
+
+
+@pytest.fixture(scope="module")
+def demo_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+    """``glasspocket demo --no-serve`` then ``glasspocket log export``: (export, log vkey, db url).
+
+    The log vkey is read from the exported policy, as a resident would pin it.
+    """
+    tmp = tmp_path_factory.mktemp("demo-export")
+    db_url, keys, export = f"sqlite:///{tmp / 'demo.db'}", tmp / "keys", tmp / "export"
+    _glasspocket("demo", "--no-serve", "--db", db_url, "--keys", keys)
+    _glasspocket("log", "export", "--community", "demo", "--db", db_url, "--keys", keys, export)
+    [log_line] = [
+        line for line in (export / "policy").read_text().splitlines() if line.startswith("log ")
+    ]
+    return export, log_line.split(" ", 1)[1], db_url
+
+
+def _bundle_entries(data: bytes) -> list[bytes]:
+    entries = []
+    while data:
+        (length,) = struct.unpack(">H", data[:2])
+        entries.append(data[2 : 2 + length])
+        data = data[2 + length :]
+    return entries
+
+
+def _demo_entries(export: Path) -> list[bytes]:
+    size = int((export / "checkpoint").read_text().split("\n")[1])
+    entries: list[bytes] = []
+    for n in range(0, size, TILE_WIDTH):
+        entries += _bundle_entries(
+            (
+                export / _tile_path("entries", n // TILE_WIDTH, min(TILE_WIDTH, size - n))
+            ).read_bytes()
+        )
+    assert len(entries) == size
+    return entries
+
+
+def test_demo_export_authenticates(run_gocheck: Run, demo_export: tuple[Path, str, str]) -> None:
+    """The checkpoint opens with x/mod's note and the tiles authenticate with its tlog."""
+    export, vkey, _ = demo_export
+    proc = run_gocheck(export, vkey)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    size = len(_demo_entries(export))
+    assert proc.stdout.startswith(f"ok origin={DEMO_ORIGIN} size={size} entries={size}"), (
+        proc.stdout
+    )
+
+
+def test_demo_export_matches_reference_writer(
+    tmp_path: Path, demo_export: tuple[Path, str, str]
+) -> None:
+    """Every tile, bundle and the root of the export equal the independent reference writer's."""
+    export = demo_export[0]
+    reference, _ = _make_export(tmp_path, _demo_entries(export), witness=False)
+    files = [p for p in reference.rglob("*") if p.is_file() and p.name != "checkpoint"]
+    assert any("entries" in p.parts for p in files) and any(
+        p.parent.name.endswith(".p") for p in files
+    )
+    for path in files:
+        rel = path.relative_to(reference)
+        assert (export / rel).read_bytes() == path.read_bytes(), rel
+    body = (export / "checkpoint").read_text().split("\n\n")[0]
+    assert body == (reference / "checkpoint").read_text().split("\n\n")[0].replace(
+        ORIGIN, DEMO_ORIGIN
+    )
+
+
+def test_demo_export_consistent_with_every_older_checkpoint(
+    tmp_path: Path, run_gocheck: Run, demo_export: tuple[Path, str, str]
+) -> None:
+    """Each checkpoint the demo stored on its way is a prefix of the exported tree, for Go."""
+    from ledger.store.service import LedgerService
+
+    export, vkey, db_url = demo_export
+    service = LedgerService(db_url)
+    try:
+        sizes = service.checkpoint_sizes("demo")
+        notes = {size: service.checkpoint_note("demo", size) for size in sizes}
+    finally:
+        service.close()
+    assert len(notes) > 1
+    for size, note in notes.items():
+        older = tmp_path / f"checkpoint-{size}"
+        older.write_text(note)
+        proc = run_gocheck(export, vkey, "--older", str(older))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"consistent-from={size}" in proc.stdout
+
+
+@pytest.mark.parametrize("rel", ["tile/entries/000", "tile/0/000", "checkpoint"])
+def test_demo_export_with_flipped_byte_is_rejected(
+    tmp_path: Path, run_gocheck: Run, demo_export: tuple[Path, str, str], rel: str
+) -> None:
+    export, vkey, _ = demo_export
+    damaged = Path(shutil.copytree(export, tmp_path / "export"))
+    data = bytearray((damaged / rel).read_bytes())
+    data[len(data) // 2] ^= 0x01
+    (damaged / rel).write_bytes(bytes(data))
+    _assert_rejected(run_gocheck(damaged, vkey))

@@ -233,7 +233,7 @@ def test_money_is_conserved_and_refusals_change_nothing(entries: list[Entry]) ->
     for fund in ("property", "maintenance"):
         expected = sum(e.body["amount_fen"] for e in accepted if e.body["fund"] == fund)
         assert state.balance(fund) == expected
-    assert sum(state.maintenance_accounts.values()) == state.balance("maintenance")
-    assert sum(state.property_paid.values()) == state.balance("property")
+    assert sum(state.books.subaccounts.values()) == state.balance("maintenance")
+    assert sum(state.books.property_paid.values()) == state.balance("property")
     assert all(e.body["unit"] in state.units and e.signer == TREASURER.name for e in accepted)
     assert state.size == len(BASE_LOG) + len(accepted)

@@ -359,10 +359,10 @@ def test_funds_and_sub_accounts_add_up() -> None:
     ):
         apply(state, item)
     assert state.funds == {"property": 56_850, "maintenance": 1_950_000}
-    assert state.property_paid == {"3-1-502": 56_850}
-    assert state.maintenance_accounts == {"3-1-502": 1_050_000, "3-1-602": 900_000}
-    assert state.first_deposits == {"3-1-502": 1_000_000, "3-1-602": 900_000}
-    assert sum(state.maintenance_accounts.values()) == state.balance("maintenance")
+    assert state.books.property_paid == {"3-1-502": 56_850}
+    assert state.books.subaccounts == {"3-1-502": 1_050_000, "3-1-602": 900_000}
+    assert state.books.first_deposits == {"3-1-502": 1_000_000, "3-1-602": 900_000}
+    assert sum(state.books.subaccounts.values()) == state.balance("maintenance")
 
 
 def test_the_trustee_may_record_contributions_but_an_owner_may_not() -> None:

@@ -151,6 +151,147 @@ def log_entries() -> list[Entry]:
     return entries
 
 
+def money_story(log: list[Entry]) -> list[Entry]:
+    """Entries of every other type, in order, folded on top of the tiny log to prove them valid.
+
+    They are not part of the tiny log (whose files stay as they are): each is a known-good
+    entry of its type, valid at its place in this story (index 6 onwards).
+    """
+    chair, treasurer = key("chair"), key("treasurer")
+
+    def signed(signer: SigningKey, label: str, entry_type: str, at: str, body: Any) -> Entry:
+        return sign_entry(
+            signer, community=COMMUNITY, type=entry_type, body=body, at=at, entry_id=entry_id(label)
+        )
+
+    interest = signed(
+        treasurer,
+        "interest",
+        "interest.credited",
+        "2025-03-21T10:00:00+08:00",
+        {"fund": "maintenance", "amount_fen": 3_222, "period": "2025 Q1", "reference": "BOC-INT"},
+    )
+    story = [
+        signed(
+            chair,
+            "fee-schedule",
+            "fee.schedule_set",
+            "2025-03-01T09:00:00+08:00",
+            {"rate_fen_per_m2": 300, "from_month": "2025-01"},
+        ),
+        signed(
+            chair,
+            "trustee-contract",
+            "trustee.contract_set",
+            "2025-03-01T09:10:00+08:00",
+            {
+                "trustee": "金色物业 Golden Property Services",
+                "from_month": "2025-01",
+                "basis_points": 1_000,
+            },
+        ),
+        signed(
+            treasurer,
+            "owner-changed",
+            "unit.owner_changed",
+            "2025-03-02T09:00:00+08:00",
+            {"unit": "3-1-502", "owner": "owner-0002", "reference": "sale 2025-03"},
+        ),
+        interest,
+        signed(
+            treasurer,
+            "revenue",
+            "revenue.received",
+            "2025-03-05T10:00:00+08:00",
+            {"source": "parking", "amount_fen": 120_000, "description": "parking, February"},
+        ),
+        signed(
+            treasurer,
+            "donation",
+            "donation.received",
+            "2025-03-06T10:00:00+08:00",
+            {
+                "kind": "donation",
+                "amount_fen": 50_000,
+                "purpose": "elderly care 敬老",
+                "donor": "Golden Bakery",
+                "donor_consent": True,
+            },
+        ),
+        signed(
+            treasurer,
+            "expense",
+            "expense.paid",
+            "2025-03-07T10:00:00+08:00",
+            {
+                "fund": "community",
+                "category": "events",
+                "amount_fen": 20_000,
+                "payee": "Golden Bakery",
+                "description": "Double Ninth lunch for elderly residents",
+                "purpose": "elderly care 敬老",
+                "documents": [hashlib.sha256(b"invoice 0001").hexdigest()],
+            },
+        ),
+        signed(
+            treasurer,
+            "draw",
+            "maintenance.drawn",
+            "2025-03-08T10:00:00+08:00",
+            {
+                "amount_fen": 300_000,
+                "buildings": ["3"],
+                "payee": "Lift Co",
+                "description": "lift door repair, building 3",
+            },
+        ),
+        signed(
+            treasurer,
+            "transfer",
+            "transfer.made",
+            "2025-03-09T10:00:00+08:00",
+            {
+                "from_fund": "public_revenue",
+                "to_fund": "maintenance",
+                "amount_fen": 100_000,
+                "description": "net parking revenue into the maintenance fund",
+            },
+        ),
+        signed(
+            treasurer,
+            "remuneration",
+            "trustee.remunerated",
+            "2025-03-10T10:00:00+08:00",
+            {"month": "2025-01", "amount_fen": 2_685},
+        ),
+        signed(
+            treasurer,
+            "surplus",
+            "surplus.refunded",
+            "2025-03-11T10:00:00+08:00",
+            {"amount_fen": 10_000, "year": 2025, "description": "refund by area"},
+        ),
+        signed(
+            treasurer,
+            "reversal",
+            "entry.reversed",
+            "2025-03-22T10:00:00+08:00",
+            {"entry_id": interest.id, "reason": "interest belongs to the next quarter"},
+        ),
+        signed(
+            treasurer,
+            "bank",
+            "bank.balance_asserted",
+            "2025-03-31T18:00:00+08:00",
+            {"fund": "maintenance", "balance_fen": 874_000, "as_of": "2025-03-31"},
+        ),
+    ]
+    state = CommunityState()
+    for entry in [*log, *story]:
+        apply(state, entry)
+    return story
+
+
 class TinyLog:
     """The tiny log's bytes, tree, signed checkpoint, policy and key chain."""
 
@@ -242,6 +383,8 @@ def flip_signature(entry: Entry) -> dict[str, Any]:
 def entry_vectors(log: TinyLog) -> dict[str, dict[str, Any]]:
     founded, registered, unit, fee, deposit, _fee2 = log.entries
     chair, treasurer = key("chair"), key("treasurer")
+    story = money_story(log.entries)
+    expense = next(e for e in story if e.type == "expense.paid")
     revoked = sign_entry(
         key("wang"),
         community=COMMUNITY,
@@ -264,7 +407,44 @@ def entry_vectors(log: TinyLog) -> dict[str, dict[str, Any]]:
     pretty = json.dumps(fee.as_dict(), indent=1, ensure_ascii=False)
     fee_jcs = fee.entry_bytes().decode()
     other_key_id = key("wang").verifier().key_id_hex
-    return {
+
+    def resigned_expense(**body: Any) -> bytes:
+        return jcs(raw_signed(treasurer, {**expense.unsigned(), "body": {**expense.body, **body}}))
+
+    money = {
+        f"valid-{item.type.replace('.', '-').replace('_', '-')}": logged(
+            f"{item.type}: valid on top of the tiny log (make_vectors.money_story)",
+            item.entry_bytes(),
+            "ok",
+        )
+        for item in story
+    }
+    expense_jcs = expense.entry_bytes().decode()
+    money.update(
+        {
+            "tampered-money-amount-string": logged(
+                "expense.paid with amount_fen as a string (signed over)",
+                resigned_expense(amount_fen="20000"),
+                "malformed",
+            ),
+            "tampered-money-negative-amount": logged(
+                "expense.paid with a negative amount (signed over): money out is never negative",
+                resigned_expense(amount_fen=-20_000),
+                "malformed",
+            ),
+            "tampered-money-zero-amount": logged(
+                "expense.paid of zero fen (signed over)",
+                resigned_expense(amount_fen=0),
+                "malformed",
+            ),
+            "tampered-money-float-amount": submitted(
+                "expense.paid with a floating-point amount in yuan",
+                expense_jcs.replace('"amount_fen":20000', '"amount_fen":200.0'),
+                "malformed",
+            ),
+        }
+    )
+    return money | {
         "valid-community-founded": logged(
             "index 0 of the tiny log: the founding entry", founded.entry_bytes(), "ok"
         ),
