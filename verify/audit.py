@@ -23,6 +23,8 @@ from typing import Any
 from ledger.core.entry import parse_logged_entry
 from ledger.core.errors import LedgerError, RuleViolation
 from ledger.core.merkle import consistency_proof
+from ledger.core.money_bodies import FUNDS
+from ledger.core.notices import notices
 from ledger.core.policy import Policy, VerifiedCheckpoint
 from ledger.core.rules import apply
 from ledger.core.state import CommunityState
@@ -46,6 +48,8 @@ def audit_log(
         return report
     state = _replay(source, verified, report, progress)
     _check_genesis(state, verified, report)
+    for notice in notices(state):
+        report.notice(notice.code, notice.en, notice.zh, notice.where)
     if memory is not None and report.ok:
         _compare_with_memory(source, verified, memory, report)
     report.facts.update(_summary(state, verified))
@@ -118,5 +122,5 @@ def _summary(state: CommunityState, verified: VerifiedCheckpoint) -> dict[str, A
         "name": state.name,
         "units": len(state.units),
         "live_keys": len(state.live_keys()),
-        "funds_fen": dict(sorted(state.funds.items())),
+        "funds_fen": {fund: state.balance(fund) for fund in FUNDS},
     }

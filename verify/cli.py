@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ledger.core.errors import LedgerError
+from ledger.core.money import yuan
 from ledger.core.policy import Policy
 from verify.audit import audit_log
 from verify.memory import CheckpointMemory
@@ -33,20 +34,60 @@ FACT_LABELS = {
     "origin": ("日志源", "origin"),
     "size": ("条目数", "entries"),
     "root": ("树根", "root"),
+    "witnesses": ("见证人", "witnesses"),
     "community": ("小区", "community"),
+    "name": ("名称", "name"),
     "units": ("房屋户数", "units"),
     "live_keys": ("有效密钥", "live keys"),
-    "funds_fen": ("各基金余额（分）", "fund balances (fen)"),
+    "funds_fen": ("各基金余额（元）", "fund balances (yuan)"),
     "entries_by_type": ("各类条目", "entries by type"),
+    "memory": ("与上次验证比对", "compared with last time"),
+    "checkpoint_size": ("检查点大小", "checkpoint size"),
     "index": ("序号", "index"),
+    "id": ("条目编号", "entry id"),
     "type": ("类型", "type"),
     "at": ("时间", "at"),
     "unit": ("房号", "unit"),
-    "amount_fen": ("金额（分）", "amount (fen)"),
+    "fund": ("基金", "fund"),
+    "month": ("月份", "month"),
+    "amount_fen": ("金额（元）", "amount (yuan)"),
     "signer": ("签名人", "signer"),
     "signer_checked": ("已验证签名人", "signer checked"),
+    "signer_role": ("签名人角色", "signer role"),
     "evidence": ("分叉证据", "fork evidence"),
 }
+
+FUND_LABELS = {
+    "property": ("物业费信托账户", "property (trust account)"),
+    "maintenance": ("专项维修资金", "maintenance fund"),
+    "public_revenue": ("公共收益", "common revenue"),
+    "community": ("社区基金", "community fund"),
+}
+
+MEMORY_LABELS = {
+    "first_seen": ("首次验证此日志，已记住其检查点", "first time: checkpoint remembered"),
+    "same": ("与上次相同", "same as last time"),
+    "advanced": ("与上次一致，已更新", "consistent with last time; moved forward"),
+    "not_compared": ("未比对", "not compared"),
+}
+
+
+def _fact_text(key: str, value: object, lang: str) -> str:
+    zh = lang == "zh"
+    if key == "funds_fen" and isinstance(value, dict):
+        parts = [f"{FUND_LABELS[f][0 if zh else 1]} {yuan(v)}" for f, v in value.items()]
+        return "；".join(parts) if zh else "; ".join(parts)
+    if key == "amount_fen" and isinstance(value, int):
+        return yuan(value)
+    if key == "memory" and isinstance(value, str) and value in MEMORY_LABELS:
+        return MEMORY_LABELS[value][0 if zh else 1]
+    if key == "entries_by_type" and isinstance(value, dict):
+        return ", ".join(f"{name} {count}" for name, count in value.items())
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or ("无" if zh else "none")
+    if isinstance(value, bool):
+        return ("是" if value else "否") if zh else ("yes" if value else "no")
+    return str(value)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -126,7 +167,7 @@ def _print(report: Report, lang: str, as_json: bool) -> None:
         print(f"{label}: {finding.message(lang)}")
     for key, value in report.facts.items():
         zh, en = FACT_LABELS.get(key, (key, key))
-        print(f"  {zh if lang == 'zh' else en}: {value}")
+        print(f"  {zh if lang == 'zh' else en}: {_fact_text(key, value, lang)}")
     verdict = TEXT["ok"][lang] if report.ok else TEXT["fail"][lang].format(n=len(report.violations))
     print(verdict)
 
