@@ -11,21 +11,21 @@ from __future__ import annotations
 import hashlib
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from api.demo_story import BANK_FEE_NOT_YET_BOOKED_FEN, BOOKS, Draft, StoryUnit, YearStory
 from ledger.core.entry import Entry, sign_entry
 from ledger.core.keys import KEY_TYPE_ED25519, SigningKey
-from ledger.core.money import monthly_charge_fen
 from ledger.core.policy import build_policy
+from ledger.core.rules import apply
+from ledger.core.state import CommunityState
 from ledger.store.service import LedgerService
 
 COMMUNITY = "demo"
 NAME = "玻璃口袋示范小区 Glass Pocket Demo Estate"
-PROPERTY_RATE_FEN_PER_M2 = 250  # 2.50 yuan per m² per month
-MAINTENANCE_FIRST_DEPOSIT_FEN_PER_M2 = 8_000  # 80 yuan per m²
 BATCH = 250
 
 Progress = Callable[[int, int], None]
@@ -141,11 +141,13 @@ def build_demo(
     service.add_log_key(cast.log_key)
     founded = _founding(writer, cast)
     policy = str(build_policy(cast.log_key.verifier(), [], "none"))
+    state = apply(CommunityState(), founded)
+    story_units = [StoryUnit(u.code, u.building, u.area_cm2, u.owner) for u in units]
+    drafts = _people(cast, units) + YearStory(story_units, rng).drafts()
+    story = sign_drafts(writer, drafts, state)
     if COMMUNITY in service.communities():
-        _ = list(_story(writer, units, rng))  # derive every key, so --keys can write them
-        return cast
+        return cast  # every key is derived, so --keys can write them
     service.found(founded, policy)
-    story = list(_story(writer, units, rng))
     for start in range(0, len(story), BATCH):
         service.submit_batch(COMMUNITY, story[start : start + BATCH])
         if progress is not None:
@@ -165,79 +167,70 @@ def _founding(writer: DemoWriter, cast: DemoCast) -> Entry:
     return writer.entry("committee-chair", "community.founded", "2025-01-02T09:00:00+08:00", body)
 
 
-def _story(writer: DemoWriter, units: list[DemoUnit], rng: random.Random) -> Iterator[Entry]:
-    cast = writer.cast
+def _people(cast: DemoCast, units: list[DemoUnit]) -> list[Draft]:
+    """The committee registers the treasurer, the trustee's accountant and three owners."""
     day = "2025-01-02T10:00:00+08:00"
-    yield writer.entry(
-        "committee-chair",
-        "key.registered",
-        day,
-        {"vkey": str(cast.key("treasurer").verifier()), "role": "treasurer"},
-    )
-    for unit in units[1:4]:
-        yield writer.entry(
-            "committee-wang",
-            "key.registered",
+    drafts = [
+        Draft(
             day,
-            {
-                "vkey": str(cast.key(f"owner-{unit.code}").verifier()),
-                "role": "owner",
-                "owner": unit.owner,
-            },
+            "committee-chair",
+            "key.registered",
+            {"vkey": str(cast.key("treasurer").verifier()), "role": "treasurer"},
+        ),
+        Draft(
+            day,
+            "committee-chair",
+            "key.registered",
+            {"vkey": str(cast.key("trustee").verifier()), "role": "trustee"},
+        ),
+    ]
+    for unit in units[1:4]:
+        vkey = str(cast.key(f"owner-{unit.code}").verifier())
+        drafts.append(
+            Draft(
+                day,
+                "committee-wang",
+                "key.registered",
+                {"vkey": vkey, "role": "owner", "owner": unit.owner},
+            )
         )
     for unit in units:
-        yield writer.entry(
-            "treasurer",
-            "unit.registered",
-            "2025-01-03T09:00:00+08:00",
-            {
-                "unit": unit.code,
-                "building": unit.building,
-                "area_cm2": unit.area_cm2,
-                "owner": unit.owner,
-            },
-        )
-    yield from _deposits(writer, units, rng)
-    yield from _property_fees(writer, units, rng)
-
-
-def _deposits(writer: DemoWriter, units: list[DemoUnit], rng: random.Random) -> Iterator[Entry]:
-    for unit in units:
-        amount = unit.area_cm2 * MAINTENANCE_FIRST_DEPOSIT_FEN_PER_M2 // 10_000
-        day = 6 + rng.randrange(0, 20)
-        yield writer.entry(
-            "treasurer",
-            "contribution.received",
-            f"2025-01-{day:02d}T10:30:00+08:00",
-            {
-                "fund": "maintenance",
-                "unit": unit.code,
-                "amount_fen": amount,
-                "deposit": "initial",
-                "method": "bank",
-            },
-        )
-
-
-def _property_fees(
-    writer: DemoWriter, units: list[DemoUnit], rng: random.Random
-) -> Iterator[Entry]:
-    late_payers = {u.code for u in units if rng.random() < 0.12}
-    for month in (1, 2, 3):
-        for unit in units:
-            if unit.owner == "developer" or (unit.code in late_payers and month > 1):
-                continue
-            charge = monthly_charge_fen(PROPERTY_RATE_FEN_PER_M2, unit.area_cm2)
-            day = 5 + rng.randrange(0, 20)
-            yield writer.entry(
+        drafts.append(
+            Draft(
+                "2025-01-03T09:00:00+08:00",
                 "treasurer",
-                "contribution.received",
-                f"2025-{month:02d}-{day:02d}T14:00:00+08:00",
+                "unit.registered",
                 {
-                    "fund": "property",
                     "unit": unit.code,
-                    "amount_fen": charge,
-                    "month": f"2025-{month:02d}",
-                    "method": rng.choice(("bank", "wechat", "alipay")),
+                    "building": unit.building,
+                    "area_cm2": unit.area_cm2,
+                    "owner": unit.owner,
                 },
             )
+        )
+    return drafts
+
+
+def sign_drafts(writer: DemoWriter, drafts: list[Draft], state: CommunityState) -> list[Entry]:
+    """Sign each draft with its actor's key, in order, folding as we go (the demo must be lawful).
+
+    Placeholders resolve against the state at that point: ``@tag`` cites an earlier
+    draft's entry id; a bank assertion's BOOKS balance is what the books then say.
+    """
+    ids: dict[str, str] = {}
+    entries: list[Entry] = []
+    for draft in drafts:
+        body = {
+            k: ids[v[1:]] if isinstance(v, str) and v.startswith("@") else v
+            for k, v in draft.body.items()
+        }
+        if draft.type == "bank.balance_asserted" and body["balance_fen"] == BOOKS:
+            body["balance_fen"] = state.balance(body["fund"]) - (
+                BANK_FEE_NOT_YET_BOOKED_FEN if draft.tag == "bank-fee" else 0
+            )
+        entry = writer.entry(draft.actor, draft.type, draft.at, body)
+        apply(state, entry)
+        if draft.tag is not None:
+            ids[draft.tag] = entry.id
+        entries.append(entry)
+    return entries

@@ -35,7 +35,9 @@ class Finding:
 
     def message(self, lang: str) -> str:
         text = self.zh if lang == "zh" else self.en
-        return f"{self.where}: {text}" if self.where else text
+        if self.severity == "notice" or not self.where:
+            return text  # notices name what they concern in their own words
+        return f"{self.where}: {text}"
 
     def as_dict(self) -> dict[str, str]:
         return {

@@ -111,10 +111,24 @@ class LedgerService:
             state = CommunityState()
             check(state, entry)
             check_not_future(entry, self.clock())
+            self._check_origin_free(entry)
             log = CommunityLog(community=entry.community, entry=entry.entry_bytes().decode())
             row = {"community": entry.community, "origin": entry.body["origin"], "policy": policy}
             self._commit(entry.community, log, [entry], community_row=row)
             return Appended(entry.community, 0, entry.id, entry.entry_bytes(), True)
+
+    def _check_origin_free(self, entry: Entry) -> None:
+        origin = entry.body["origin"]
+        with self.engine.connect() as conn:
+            taken = conn.execute(
+                select(tables.communities.c.community).where(tables.communities.c.origin == origin)
+            ).first()
+        if taken is not None:
+            raise GenesisError(
+                f"origin {origin} already names the log of community {taken[0]}",
+                f"日志源 {origin} 已属于小区 {taken[0]} 的日志",
+                entry_id=entry.id,
+            )
 
     def submit(self, community: str, data: bytes | str | Entry) -> Appended:
         """Check and append one entry (any JSON serialization of it)."""

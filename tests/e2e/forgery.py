@@ -5,7 +5,9 @@ bytes and publish matching tiles. These helpers read the honest export's entries
 change the list (one forgery per function), and write a complete export directory
 (tiles, entry bundles, policy, key chain and a checkpoint signed with the real log
 key) that differs from the honest one only in that change. Every function that
-makes a new entry uses a fresh key, never one of the demo's actor keys.
+makes a new entry of its own uses a fresh key, never one of the demo's actor keys;
+``sign_unchecked`` signs with the key it is given (a test that shows what an actor's
+real key cannot get past the rules passes that key).
 
 Test-only code: it uses ``ledger.core`` to build files, never to judge them; the
 judging is done by the command lines under test.
@@ -17,12 +19,19 @@ import base64
 import json
 import shutil
 import subprocess
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.core.entry import SIGNING_CONTEXT, jcs, parse_logged_entry, sign_entry
+from ledger.core.entry import (
+    FORMAT_VERSION,
+    SIGNING_CONTEXT,
+    jcs,
+    parse_logged_entry,
+    sign_entry,
+)
 from ledger.core.keychain import KeychainItem, format_keychain
 from ledger.core.keys import SigningKey
 from ledger.core.merkle import MemoryTree, inclusion_proof, leaf_hash
@@ -208,6 +217,31 @@ def replace(entries: Sequence[bytes], index: int, data: bytes) -> list[bytes]:
 
 def insert(entries: Sequence[bytes], index: int, data: bytes) -> list[bytes]:
     return [*entries[:index], data, *entries[index:]]
+
+
+def sign_unchecked(
+    key: SigningKey, *, community: str, type: str, body: dict[str, Any], at: str
+) -> bytes:
+    """An entry genuinely signed with ``key`` but never checked against its type's schema.
+
+    For entries malformed on purpose (a float or a string amount). The signature covers the
+    RFC 8785 form; the bytes are compact JSON with sorted keys, which is that form except that
+    a float keeps its decimal point (JCS would write 250.0 as 250).
+    """
+    verifier = key.verifier()
+    unsigned: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "community": community,
+        "id": str(uuid.uuid4()),
+        "type": type,
+        "at": at,
+        "body": body,
+        "signer": verifier.name,
+        "key_id": verifier.key_id_hex,
+    }
+    sig = base64.b64encode(key.sign(SIGNING_CONTEXT + jcs(unsigned))).decode("ascii")
+    obj = {**unsigned, "sig": sig}
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def other_community_entry(community: str = "elsewhere") -> bytes:

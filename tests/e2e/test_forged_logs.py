@@ -258,13 +258,17 @@ def test_every_forgery_reported_at_once_with_stable_codes(
     report = json.loads(proc.stdout)
     assert report["ok"] is False
     found = {(v["where"], v["code"]) for v in report["violations"]}
-    assert found == {
+    forgeries = {
         (f"#{c}", "bad_signature"),
         (f"#{c + 1}", "unknown_signer"),
         (f"#{c + 2}", "non_canonical"),
         (f"#{c + 3}", "wrong_community"),
         (f"#{len(honest_entries)}", "duplicate_id"),
     }
+    assert forgeries <= found
+    # Dropping forged payments may make later, honest entries unlawful (a remuneration
+    # above what the month's fees now allow): those are reported as rule violations.
+    assert {code for _, code in found - forgeries} <= {"rule_violation", "insufficient_funds"}
     assert all(v["zh"] and v["en"] for v in report["violations"])
 
 

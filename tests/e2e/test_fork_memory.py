@@ -148,7 +148,7 @@ def test_honest_growth_moves_memory_forward(
     proc = verify(run, newer, demo.policy)
 
     assert proc.returncode == 0, proc.stdout
-    assert "advanced" in proc.stdout
+    assert "moved forward" in proc.stdout
     [memory] = _remembered(state_home)
     assert memory.read_text() == (newer / "checkpoint").read_text()
     assert not _evidence(state_home)
@@ -165,7 +165,7 @@ def test_older_log_is_not_compared_and_memory_unchanged(
     proc = verify(run, demo.export, demo.policy)
 
     assert proc.returncode == 0, proc.stdout
-    assert any(line.startswith("notice: memory: not compared") for line in proc.stdout.splitlines())
+    assert any(line.startswith("notice: not compared") for line in proc.stdout.splitlines())
     [memory] = _remembered(state_home)
     assert memory.read_text() == (newer / "checkpoint").read_text()
 
