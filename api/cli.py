@@ -3,32 +3,41 @@
 Every command that records something signs on this machine with ``--key FILE``
 and submits through the same checks as the HTTP service. Errors print the
 ledger's stable code and a message in the user's language (LANG), and exit 1.
+This module wires the commands: ``record …`` is ``api.cli_record`` (with the money
+entries of ``api.cli_money``), ``import`` is ``api.cli_import``, ``accounts`` and
+``unit`` are ``api.cli_accounts``; what they share is ``api.cli_common``.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import sys
-import uuid
-from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+from api.cli_accounts import accounts, unit
+from api.cli_common import (
+    CommunityOpt,
+    DbOpt,
+    JsonOpt,
+    KeyFileOpt,
+    KeysOpt,
+    guard,
+    now,
+    out,
+    progress_bar,
+    submit_signed,
+)
+from api.cli_import import import_file
+from api.cli_record import record_app
 from api.settings import DEFAULT_PUBLIC_HOST, Settings
 from ledger.core.entry import Entry, sign_entry
-from ledger.core.errors import KeyFileExistsError, LedgerError, MalformedError
+from ledger.core.errors import KeyFileExistsError, MalformedError
 from ledger.core.keys import KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, SigningKey
 from ledger.core.policy import build_policy
 from ledger.store.publish import export_log, keychain_text, published_checkpoint, receipt_text
-from ledger.store.service import Appended, LedgerService
-from verify.report import language
+from ledger.store.service import LedgerService
 
 app = typer.Typer(
     help="Glass Pocket 玻璃口袋: a community's money in a public, verifiable log.",
@@ -36,71 +45,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 key_app = typer.Typer(help="Keys: create signing keys. 密钥管理。", no_args_is_help=True)
-record_app = typer.Typer(help="Record a signed entry. 记录一条签名条目。", no_args_is_help=True)
 log_app = typer.Typer(
     help="The public log: export it for any static host. 公开日志。", no_args_is_help=True
 )
 app.add_typer(key_app, name="key")
 app.add_typer(record_app, name="record")
 app.add_typer(log_app, name="log")
-
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-T = TypeVar("T")
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db", help="database URL (default: $GLASSPOCKET_DATABASE_URL or sqlite:///glasspocket.db)"
-    ),
-]
-KeysOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--keys",
-        help="folder of keys the service holds (log keys); default $GLASSPOCKET_KEYS or ./glasspocket-keys",
-    ),
-]
-CommunityOpt = Annotated[str, typer.Option("--community", "-c", help="community id")]
-KeyFileOpt = Annotated[Path, typer.Option("--key", help="your private key file (mode 0600)")]
-AtOpt = Annotated[
-    str | None, typer.Option("--at", help="when it happened, RFC 3339 (default: now)")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON for scripts")]
-
-
-def _lang() -> str:
-    return language()
-
-
-def _fail(exc: LedgerError) -> typer.Exit:
-    # Escaped: rich would take "[code]" (and brackets in messages) for markup and drop it.
-    detail = escape(f"[{exc.code}] {exc.message(_lang())}")
-    err.print(f"[red]error[/red] {detail}", highlight=False, markup=True)
-    return typer.Exit(1)
-
-
-def _guard(action: Callable[[], T]) -> T:
-    try:
-        return action()
-    except LedgerError as exc:
-        raise _fail(exc) from None
-
-
-def _now() -> str:
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def parse_amount_fen(text: str) -> int:
-    """'1234.5' yuan → 123450 fen, exactly (no floats); at most two decimals."""
-    match = re.fullmatch(r"(\d{1,13})(?:\.(\d{1,2}))?", text.strip())
-    if match is None:
-        raise MalformedError(
-            f"amount {text!r} must be yuan with at most two decimals, e.g. 1234.50",
-            f"金额 {text!r} 应以元为单位、最多两位小数，例如 1234.50",
-        )
-    return int(match[1]) * 100 + int((match[2] or "0").ljust(2, "0"))
-
 
 # --- keys -------------------------------------------------------------------------------------
 
@@ -128,7 +78,7 @@ def key_new(
         key.save(out_file)
         return str(key.verifier())
 
-    out.print(_guard(make), highlight=False)
+    out.print(guard(make), highlight=False)
 
 
 # --- community and entries --------------------------------------------------------------------
@@ -164,14 +114,14 @@ def init(
             founder,
             community=community,
             type="community.founded",
-            at=_now(),
+            at=now(),
             body={"name": name, "origin": origin, "keys": founding},
         )
         service = LedgerService(settings.database_url, [log_key])
         service.found(entry, str(build_policy(log_key.verifier(), [], "none")))
         return str(log_key.verifier())
 
-    vkey = _guard(found)
+    vkey = guard(found)
     out.print(f"community {community} founded; log key: {vkey}", highlight=False)
 
 
@@ -185,172 +135,6 @@ def _log_key(folder: Path, origin: str, community: str) -> SigningKey:
     key = SigningKey.generate(origin)
     key.save(path)
     return key
-
-
-def _submit_signed(entry: Entry, db: str | None, keys: str | None, as_json: bool) -> None:
-    settings = Settings.resolve(db, keys)
-
-    def go() -> tuple[Appended, bool]:
-        service = settings.open_service()
-        appended = service.submit(entry.community, entry)
-        signed = service.latest_checkpoint(entry.community)
-        return appended, signed is not None and signed[0] > appended.index
-
-    appended, checkpointed = _guard(go)
-    result = {
-        "community": appended.community,
-        "index": appended.index,
-        "id": appended.entry_id,
-        "created": appended.created,
-        "checkpointed": checkpointed,
-    }
-    if as_json:
-        out.print_json(json.dumps(result))
-        return
-    zh = _lang() == "zh"
-    verb = (
-        ("已记录" if appended.created else "已存在（相同条目）")
-        if zh
-        else ("recorded" if appended.created else "already recorded (identical entry)")
-    )
-    out.print(
-        f"{verb}: {appended.community} #{appended.index} {appended.entry_id}", highlight=False
-    )
-    if not checkpointed:
-        err.print(
-            "检查点待签名：本机没有此日志的日志密钥"
-            if zh
-            else "checkpoint pending: the log key is not in the keys folder here",
-            highlight=False,
-        )
-
-
-def _record(
-    key: Path,
-    community: str,
-    entry_type: str,
-    at: str | None,
-    body: dict[str, Any],
-    db: str | None,
-    keys: str | None,
-    as_json: bool,
-) -> None:
-    entry = _guard(
-        lambda: sign_entry(
-            SigningKey.load(key),
-            community=community,
-            type=entry_type,
-            at=at or _now(),
-            body=body,
-            entry_id=str(uuid.uuid4()),
-        )
-    )
-    _submit_signed(entry, db, keys, as_json)
-
-
-@record_app.command("contribution")
-def record_contribution(
-    community: CommunityOpt,
-    unit: Annotated[str, typer.Option("--unit", help="unit code, e.g. 3-1-502")],
-    fund: Annotated[str, typer.Option("--fund", help="property or maintenance")],
-    key: KeyFileOpt,
-    amount: Annotated[
-        str | None, typer.Option("--amount", help="amount in yuan, e.g. 1234.50")
-    ] = None,
-    amount_fen: Annotated[int | None, typer.Option("--amount-fen", help="amount in fen")] = None,
-    month: Annotated[
-        str | None, typer.Option("--month", help="property fees: month paid for, YYYY-MM")
-    ] = None,
-    deposit: Annotated[
-        str | None, typer.Option("--deposit", help="maintenance: initial or top_up")
-    ] = None,
-    method: Annotated[
-        str | None, typer.Option("--method", help="bank, cash, wechat, alipay, other")
-    ] = None,
-    reference: Annotated[
-        str | None, typer.Option("--reference", help="bank or receipt reference")
-    ] = None,
-    at: AtOpt = None,
-    db: DbOpt = None,
-    keys: KeysOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Record money received from a unit (contribution.received)."""
-    if (amount is None) == (amount_fen is None):
-        raise _fail(
-            MalformedError(
-                "give exactly one of --amount and --amount-fen",
-                "请且只给出 --amount 或 --amount-fen 之一",
-            )
-        )
-    fen = amount_fen if amount_fen is not None else _guard(lambda: parse_amount_fen(amount or ""))
-    body: dict[str, Any] = {"fund": fund, "unit": unit, "amount_fen": fen}
-    for name, value in (
-        ("month", month),
-        ("deposit", deposit),
-        ("method", method),
-        ("reference", reference),
-    ):
-        if value is not None:
-            body[name] = value
-    _record(key, community, "contribution.received", at, body, db, keys, as_json)
-
-
-@record_app.command("unit")
-def record_unit(
-    community: CommunityOpt,
-    unit: Annotated[str, typer.Option("--unit", help="unit code, e.g. 3-1-502")],
-    building: Annotated[str, typer.Option("--building")],
-    area_cm2: Annotated[int, typer.Option("--area-cm2", help="floor area in square centimetres")],
-    owner: Annotated[str, typer.Option("--owner", help="opaque owner reference (never a name)")],
-    key: KeyFileOpt,
-    at: AtOpt = None,
-    db: DbOpt = None,
-    keys: KeysOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Register a unit (unit.registered)."""
-    body = {"unit": unit, "building": building, "area_cm2": area_cm2, "owner": owner}
-    _record(key, community, "unit.registered", at, body, db, keys, as_json)
-
-
-@record_app.command("key")
-def record_key(
-    community: CommunityOpt,
-    vkey: Annotated[str, typer.Option("--vkey", help="the new key's vkey")],
-    role: Annotated[str, typer.Option("--role", help="treasurer, trustee, owner or authority")],
-    key: KeyFileOpt,
-    owner: Annotated[
-        str | None, typer.Option("--owner", help="owner keys: the owner reference")
-    ] = None,
-    at: AtOpt = None,
-    db: DbOpt = None,
-    keys: KeysOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Register a key with a role (key.registered)."""
-    body: dict[str, Any] = {"vkey": vkey, "role": role}
-    if owner is not None:
-        body["owner"] = owner
-    _record(key, community, "key.registered", at, body, db, keys, as_json)
-
-
-@record_app.command("revoke")
-def record_revoke(
-    community: CommunityOpt,
-    name: Annotated[str, typer.Option("--name", help="the revoked key's name")],
-    key: KeyFileOpt,
-    reason: Annotated[str | None, typer.Option("--reason")] = None,
-    at: AtOpt = None,
-    db: DbOpt = None,
-    keys: KeysOpt = None,
-    as_json: JsonOpt = False,
-) -> None:
-    """Revoke a key (key.revoked)."""
-    body: dict[str, Any] = {"name": name}
-    if reason:
-        body["reason"] = reason
-    _record(key, community, "key.revoked", at, body, db, keys, as_json)
 
 
 @app.command()
@@ -372,7 +156,7 @@ def submit(
             ) from None
         return parse_entry_json(data)
 
-    _submit_signed(_guard(read), db, keys, as_json)
+    submit_signed(guard(read), db, keys, as_json)
 
 
 @app.command()
@@ -400,7 +184,7 @@ def receipt(
         (out_dir / "keychain").write_text(keychain_text(service, published), encoding="utf-8")
         return target
 
-    path = _guard(make)
+    path = guard(make)
     out.print(str(path), highlight=False)
 
 
@@ -414,9 +198,9 @@ def log_export(
 ) -> None:
     """Export the log (checkpoint, policy, keychain, tiles) for any static web host."""
     settings = Settings.resolve(db, keys)
-    with _progress("exporting 导出") as bar:
+    with progress_bar("exporting 导出") as bar:
         task = bar.add_task("export", total=None)
-        published = _guard(
+        published = guard(
             lambda: export_log(
                 settings.open_service(),
                 community,
@@ -439,17 +223,6 @@ def log_export(
         )
 
 
-def _progress(label: str) -> Progress:
-    return Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=err,
-        transient=True,
-        disable=not sys.stderr.isatty(),
-    )
-
-
 # --- demo and serve ------------------------------------------------------------------------------
 
 
@@ -469,9 +242,9 @@ def demo(
 
     settings = Settings.resolve(db, keys, f"localhost:{port}")
     service = LedgerService(settings.database_url)
-    with _progress("building demo 生成示范小区") as bar:
+    with progress_bar("building demo 生成示范小区") as bar:
         task = bar.add_task("demo", total=None)
-        cast = _guard(
+        cast = guard(
             lambda: build_demo(
                 service,
                 seed,
@@ -507,9 +280,14 @@ def _serve(settings: Settings, service: LedgerService | None, host: str, port: i
 
     from api.app import create_app
 
-    application = _guard(lambda: create_app(settings, service))
+    application = guard(lambda: create_app(settings, service))
     out.print(f"serving on http://{host}:{port}/  (Ctrl-C to stop)", highlight=False)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+app.command("import")(import_file)
+app.command("accounts")(accounts)
+app.command("unit")(unit)
 
 
 def main() -> None:

@@ -212,6 +212,16 @@ def parse_entry_json(data: bytes | str) -> Entry:
     return parse_entry(loads_strict(data))
 
 
+def entry_from_store(text: str) -> Entry:
+    """An entry the write side checked and stored: rebuilt without judging it again.
+
+    Only for replaying one's own store into the write side's state; anything read from
+    outside goes through ``parse_logged_entry`` (the verifier never uses this).
+    """
+    obj = json.loads(text)
+    return Entry(**{name: obj[name] for name in ENVELOPE_FIELDS})
+
+
 def parse_logged_entry(data: bytes) -> Entry:
     """Bytes from the log: they must be exactly the JCS form of the entry they hold."""
     if len(data) > MAX_ENTRY_BYTES:

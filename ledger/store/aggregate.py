@@ -13,7 +13,7 @@ from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
-from ledger.core.entry import parse_entry_json
+from ledger.core.entry import entry_from_store
 from ledger.core.rules import evolve
 from ledger.core.state import CommunityState
 
@@ -34,11 +34,11 @@ class CommunityLog(Aggregate):
     @event("Founded")
     def __init__(self, *, community: str, entry: str) -> None:
         self.state = CommunityState()
-        evolve(self.state, parse_entry_json(entry))
+        evolve(self.state, entry_from_store(entry))
 
     @event("Appended")
     def append(self, entry: str) -> None:
-        evolve(self.state, parse_entry_json(entry))
+        evolve(self.state, entry_from_store(entry))
 
     @property
     def size(self) -> int:
