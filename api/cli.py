@@ -29,6 +29,7 @@ from api.cli_common import (
     progress_bar,
     submit_signed,
 )
+from api.cli_governance import GOVERNANCE_COMMANDS
 from api.cli_import import import_file
 from api.cli_record import record_app
 from api.settings import DEFAULT_PUBLIC_HOST, Settings
@@ -288,6 +289,8 @@ def _serve(settings: Settings, service: LedgerService | None, host: str, port: i
 app.command("import")(import_file)
 app.command("accounts")(accounts)
 app.command("unit")(unit)
+for _name, _command in GOVERNANCE_COMMANDS:
+    app.command(_name)(_command)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from api.demo_governance import GovernanceStory
 from api.demo_story import BANK_FEE_NOT_YET_BOOKED_FEN, BOOKS, Draft, StoryUnit, YearStory
 from ledger.core.entry import Entry, sign_entry
 from ledger.core.keys import KEY_TYPE_ED25519, SigningKey
@@ -143,7 +144,10 @@ def build_demo(
     policy = str(build_policy(cast.log_key.verifier(), [], "none"))
     state = apply(CommunityState(), founded)
     story_units = [StoryUnit(u.code, u.building, u.area_cm2, u.owner) for u in units]
+    e_voters = {u.owner: f"owner-{u.code}" for u in owner_key_units(units)}
     drafts = _people(cast, units) + YearStory(story_units, rng).drafts()
+    drafts += GovernanceStory(story_units, random.Random(seed + 1), e_voters).drafts()
+    drafts.sort(key=lambda draft: draft.at)
     story = sign_drafts(writer, drafts, state)
     if COMMUNITY in service.communities():
         return cast  # every key is derived, so --keys can write them
@@ -163,12 +167,19 @@ def _founding(writer: DemoWriter, cast: DemoCast) -> Entry:
         ("jiedao", "authority"),
     ]
     keys = [{"vkey": str(cast.key(handle).verifier()), "role": role} for handle, role in founders]
-    body = {"name": NAME, "origin": origin_for(cast.public_host), "keys": keys}
+    charter = {"routine_limit_fen": 2_000_000, "committee_limit_fen": 10_000_000}
+    body = {"name": NAME, "origin": origin_for(cast.public_host), "keys": keys, "charter": charter}
     return writer.entry("committee-chair", "community.founded", "2025-01-02T09:00:00+08:00", body)
 
 
+def owner_key_units(units: list[DemoUnit]) -> list[DemoUnit]:
+    """Owners who vote with their own keys: three in building 1, two in building 2."""
+    return [*units[1:4], *units[67:69]]
+
+
 def _people(cast: DemoCast, units: list[DemoUnit]) -> list[Draft]:
-    """The committee registers the treasurer, the trustee's accountant and three owners."""
+    """The chair registers the treasurer and the trustee's accountant (each then needs a second
+    member's approval), and the owners who vote with their own keys."""
     day = "2025-01-02T10:00:00+08:00"
     drafts = [
         Draft(
@@ -176,15 +187,17 @@ def _people(cast: DemoCast, units: list[DemoUnit]) -> list[Draft]:
             "committee-chair",
             "key.registered",
             {"vkey": str(cast.key("treasurer").verifier()), "role": "treasurer"},
+            "treasurer-key",
         ),
         Draft(
             day,
             "committee-chair",
             "key.registered",
             {"vkey": str(cast.key("trustee").verifier()), "role": "trustee"},
+            "trustee-key",
         ),
     ]
-    for unit in units[1:4]:
+    for unit in owner_key_units(units):
         vkey = str(cast.key(f"owner-{unit.code}").verifier())
         drafts.append(
             Draft(

@@ -162,6 +162,7 @@ class YearStory:
                     "payee": payee,
                     "description": f"{month} {category} service",
                 },
+                f"{category}-{month}",
             )
 
     def _remuneration(self, month: str) -> Draft:
@@ -254,6 +255,7 @@ class YearStory:
                     "payee": "家具城",
                     "purpose": "老年活动室 elderly activity room",
                     "description": "活动室桌椅 tables and chairs",
+                    "proposal_id": "@activity-room",
                 },
             ),
             *self._double_entry_and_reversal(),
@@ -284,6 +286,7 @@ class YearStory:
                     "to_fund": "maintenance",
                     "amount_fen": 2_000_000,
                     "description": "上半年公共收益净额转入维修资金 H1 net common revenue into maintenance",
+                    "proposal_id": "@transfer-vote",
                 },
             ),
             Draft(
@@ -295,6 +298,20 @@ class YearStory:
                     "buildings": ["2"],
                     "payee": "升达电梯维保有限公司",
                     "description": "2号楼电梯主机更换 building 2 elevator traction machine",
+                    "proposal_id": "@elevator-vote",
+                },
+                "elevator-draw",
+            ),
+            Draft(
+                at("2025-10", 14),
+                "treasurer",
+                "maintenance.drawn",
+                {
+                    "amount_fen": 1_280_000,
+                    "buildings": ["3"],
+                    "payee": "坚固外墙工程有限公司",
+                    "description": "3号楼外墙应急加固 building 3 façade, emergency",
+                    "emergency_id": "@facade-emergency",
                 },
             ),
             Draft(
@@ -308,6 +325,7 @@ class YearStory:
                     "payee": "安驰充电设备公司",
                     "purpose": "电动车充电棚 e-bike charging shed",
                     "description": "充电棚建设 charging shed construction",
+                    "proposal_id": "@charging-shed",
                 },
             ),
             Draft(
@@ -330,6 +348,7 @@ class YearStory:
                     "amount_fen": 3_000_000,
                     "year": 2025,
                     "description": "2025 年物业费结余按面积退还 surplus refunded by floor area",
+                    "proposal_id": "@refund",
                 },
             ),
         ]

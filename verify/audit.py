@@ -30,7 +30,7 @@ from ledger.core.rules import apply
 from ledger.core.state import CommunityState
 from ledger.core.tiles import TileHashReader, verified_entries
 from verify.memory import CheckpointMemory, ForkError
-from verify.report import Report
+from verify.report import UNEXPECTED_ERRORS, Report
 from verify.sources import Source
 
 Progress = Callable[[int, int], None]
@@ -62,6 +62,9 @@ def _check_checkpoint(source: Source, policy: Policy, report: Report) -> Verifie
     except LedgerError as exc:
         report.violation(exc, "checkpoint")
         return None
+    except UNEXPECTED_ERRORS as exc:  # malformed input is a violation, never a crash
+        report.unverifiable(exc, "checkpoint")
+        return None
 
 
 def _replay(
@@ -78,10 +81,15 @@ def _replay(
             except LedgerError as exc:
                 report.violation(exc, f"#{index}")
                 state.size = index + 1
+            except UNEXPECTED_ERRORS as exc:  # malformed input is a violation, never a crash
+                report.unverifiable(exc, f"#{index}")
+                state.size = index + 1
             if progress is not None:
                 progress(index + 1, verified.size)
     except LedgerError as exc:
         report.violation(exc, "tiles")
+    except UNEXPECTED_ERRORS as exc:  # malformed input is a violation, never a crash
+        report.unverifiable(exc, "tiles")
     report.facts["entries_by_type"] = dict(sorted(types.items()))
     return state
 

@@ -22,7 +22,7 @@ from ledger.core.merkle import leaf_hash, verify_inclusion
 from ledger.core.policy import Policy, VerifiedCheckpoint
 from ledger.core.tlogproof import parse_tlog_proof
 from verify.memory import CheckpointMemory, ForkError
-from verify.report import Report
+from verify.report import UNEXPECTED_ERRORS, Report
 
 
 def verify_receipt(
@@ -45,6 +45,9 @@ def verify_receipt(
         entry = parse_logged_entry(proof.extra)
     except LedgerError as exc:
         report.violation(exc, "receipt")
+        return report
+    except UNEXPECTED_ERRORS as exc:  # malformed input is a violation, never a crash
+        report.unverifiable(exc, "receipt")
         return report
     report.facts.update(describe_entry(entry, proof.index, verified.origin, verified.size))
     _check_signer(entry, proof.index, policy, keychain_text, report, verified, memory)
@@ -89,6 +92,9 @@ def _check_signer(
         record = check_signer_at(keys, entry, index)
     except LedgerError as exc:
         report.violation(exc, "signer")
+        return
+    except UNEXPECTED_ERRORS as exc:  # malformed input is a violation, never a crash
+        report.unverifiable(exc, "signer")
         return
     report.facts["signer_checked"] = True
     report.facts["signer_role"] = record.role

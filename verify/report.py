@@ -25,6 +25,10 @@ def language(explicit: str | None = None) -> str:
     return "zh" if value.lower().startswith("zh") else "en"
 
 
+# What malformed input may raise deep inside a check; reported as "unverifiable", never a crash.
+UNEXPECTED_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError)
+
+
 @dataclass(frozen=True)
 class Finding:
     severity: str  # "violation" or "notice"
@@ -58,6 +62,18 @@ class Report:
 
     def violation(self, error: LedgerError, where: str = "") -> None:
         self.findings.append(Finding("violation", error.code, error.en, error.zh, where))
+
+    def unverifiable(self, exc: Exception, where: str = "") -> None:
+        """Input the verifier could not process is never passed: it is a violation."""
+        self.findings.append(
+            Finding(
+                "violation",
+                "unverifiable",
+                f"could not be checked ({type(exc).__name__}: {exc})",
+                f"无法验证（{type(exc).__name__}：{exc}）",
+                where,
+            )
+        )
 
     def notice(self, code: str, en: str, zh: str, where: str = "") -> None:
         self.findings.append(Finding("notice", code, en, zh, where))

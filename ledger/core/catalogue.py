@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.core.errors import MalformedError
+from ledger.core.governance_bodies import GOVERNANCE_BODIES, GOVERNANCE_SIGNERS
 from ledger.core.money_bodies import MONEY_BODIES, MONEY_SIGNERS, UUID_PATTERN
 from ledger.core.schema import Enum, Int, ListOf, Obj, Str
 
@@ -34,12 +35,31 @@ BODIES: Mapping[str, Obj] = {
             "name": Str(max_length=200, description="the community's name"),
             "origin": Str(ORIGIN_PATTERN, 300, "the log's origin; the log key's name"),
             "keys": ListOf(Obj({"vkey": _vkey, "role": _role}), min_items=1, max_items=100),
+            "charter": Obj(
+                {
+                    k: v
+                    for k, v in GOVERNANCE_BODIES["charter.amended"].fields.items()
+                    if k not in ("proposal_id",)
+                },
+                optional=tuple(
+                    k for k in GOVERNANCE_BODIES["charter.amended"].fields if k != "proposal_id"
+                ),
+                description="The charter's numbers as founded (defaults where absent).",
+            ),
         },
+        optional=("charter",),
         description="Index 0 of every log: the community, its log origin and its founding keys.",
     ),
     "key.registered": Obj(
-        {"vkey": _vkey, "role": _role, "owner": _owner},
-        optional=("owner",),
+        {
+            "vkey": _vkey,
+            "role": _role,
+            "owner": _owner,
+            "election_id": Str(
+                UUID_PATTERN, 36, "committee keys: the owners' election that passed"
+            ),
+        },
+        optional=("owner", "election_id"),
         description="A key joins the community with a role (owner keys name their owner reference).",
     ),
     "key.revoked": Obj(
@@ -89,6 +109,7 @@ BODIES: Mapping[str, Obj] = {
         description="The trust-style property contract (信托制物业): who, from when, and its remuneration.",
     ),
     **MONEY_BODIES,
+    **GOVERNANCE_BODIES,
 }
 
 SIGNER_ROLES: Mapping[str, frozenset[str]] = {
@@ -100,6 +121,7 @@ SIGNER_ROLES: Mapping[str, frozenset[str]] = {
     "fee.schedule_set": frozenset({"committee"}),
     "trustee.contract_set": frozenset({"committee"}),
     **MONEY_SIGNERS,
+    **GOVERNANCE_SIGNERS,
 }
 
 TYPES = frozenset(BODIES)

@@ -31,6 +31,7 @@ class Effect:
     fee_income: Mapping[str, int] = field(default_factory=dict)  # Shanghai month -> fees received
     remuneration: Mapping[str, int] = field(default_factory=dict)  # month -> remuneration paid
     refunds: Mapping[str, int] = field(default_factory=dict)  # unit -> surplus refunded
+    spent: Mapping[str, int] = field(default_factory=dict)  # proposal id -> spent under it
 
     def negated(self) -> Effect:
         return Effect(**{f.name: _negate(getattr(self, f.name)) for f in fields(self)})
@@ -57,6 +58,7 @@ class Books:
     fee_income: dict[str, int] = field(default_factory=dict)
     remuneration: dict[str, int] = field(default_factory=dict)
     refunds: dict[str, int] = field(default_factory=dict)
+    spent: dict[str, int] = field(default_factory=dict)
 
     def balance(self, fund: str) -> int:
         return self.funds.get(fund, 0)

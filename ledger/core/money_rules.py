@@ -224,6 +224,13 @@ def _surplus(state: CommunityState, entry: Entry) -> Effect:
     amount = entry.body["amount_fen"]
     if not state.units:
         raise _violation(entry, "no units to refund", "没有可退款的房屋")
+    reserve = state.gov.charter.reserve_fen
+    if reserve and 0 <= state.balance("property") - amount < reserve:
+        raise _violation(
+            entry,
+            f"the refund would leave the property fund below the charter's reserve of {yuan(reserve)} yuan",
+            f"退款后物业费账户将低于管理规约规定的储备金 {yuan(reserve)} 元",
+        )
     return Effect(funds={"property": -amount}, refunds=apportion(amount, area_weights(state)))
 
 

@@ -5,6 +5,7 @@
   when it was recorded; it stays shown until a later assertion agrees.
 - ``top_up_due``: a unit's maintenance sub-account is below the charter ratio (default 30%)
   of its first deposit (续筹); below zero, the unit owes the fund (补足).
+- ``objection_open``: an owner's objection not yet answered (居民评议) stands until answered.
 
 A pure function of the folded state: the pages, the statements and the verifier agree.
 """
@@ -35,9 +36,31 @@ class Notice:
     where: str
 
 
-def notices(state: CommunityState, top_up_ratio_percent: int = 30) -> list[Notice]:
-    """Bank differences by fund (catalogue order), then units due a top-up (by UTF-8 code order)."""
-    return [*_bank_differences(state), *_top_ups_due(state, top_up_ratio_percent)]
+def notices(state: CommunityState, top_up_ratio_percent: int | None = None) -> list[Notice]:
+    """Bank differences by fund (catalogue order), units due a top-up (by UTF-8 code order, at
+    the charter's ratio unless one is given), then objections still open (in log order)."""
+    ratio = (
+        state.gov.charter.top_up_ratio_percent
+        if top_up_ratio_percent is None
+        else top_up_ratio_percent
+    )
+    return [*_bank_differences(state), *_top_ups_due(state, ratio), *_open_objections(state)]
+
+
+def _open_objections(state: CommunityState) -> list[Notice]:
+    out = []
+    for objection_id, objection in state.gov.open_objections():
+        out.append(
+            Notice(
+                "objection_open",
+                f"objection {objection_id} (entry #{objection.index}) against entry "
+                f"{objection.target_id} is still open, awaiting an answer",
+                f"异议 {objection_id}（第 {objection.index} 条）针对条目 {objection.target_id}，"
+                "尚待答复",
+                objection_id,
+            )
+        )
+    return out
 
 
 def _bank_differences(state: CommunityState) -> list[Notice]:

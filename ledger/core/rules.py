@@ -28,10 +28,16 @@ from ledger.core.errors import (
     UnknownSignerError,
     WrongCommunityError,
 )
+from ledger.core.governance_rules import (
+    GOVERNANCE_CHECKS,
+    GOVERNANCE_EVOLVERS,
+    check_authorisation,
+    spending_of,
+)
 from ledger.core.keys import VerifierKey
 from ledger.core.money_rules import effect_of, is_money_type
 from ledger.core.setup_rules import SETUP_CHECKS, SETUP_EVOLVERS, parse_actor_key, signer_role
-from ledger.core.state import CommunityState
+from ledger.core.state import CommunityState, KeyRecord
 
 SignatureCheck = Callable[[Entry, VerifierKey], None]
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -54,12 +60,19 @@ def check(
     state: CommunityState, entry: Entry, verify: SignatureCheck = verify_entry_signature
 ) -> None:
     """Every check of ``apply``, in order, without changing ``state``."""
+    check_envelope(state, entry, verify)
+    check_type_rules(state, entry)
+
+
+def check_envelope(
+    state: CommunityState, entry: Entry, verify: SignatureCheck = verify_entry_signature
+) -> None:
+    """Checks 1-4: position, signer and signature, role, identity (not the type's rules)."""
     check_position(state, entry)
     key = resolve_signer(state, entry)
     verify(entry, key)
     check_role(state, entry)
     check_new_id(state, entry)
-    check_type_rules(state, entry)
 
 
 def evolve(state: CommunityState, entry: Entry) -> None:
@@ -111,15 +124,24 @@ def resolve_signer(state: CommunityState, entry: Entry) -> VerifierKey:
     if entry.type == "community.founded" and state.size == 0:
         return _founding_signer(entry)
     record = state.keys.get(entry.signer)
-    if record is None or not record.live or record.vkey.key_id_hex != entry.key_id:
-        status = "revoked" if record is not None and not record.live else "not registered"
-        status_zh = "已被吊销" if record is not None and not record.live else "未登记"
+    if record is None or not record.valid_at(state.size) or record.vkey.key_id_hex != entry.key_id:
+        status, status_zh = _key_status(record)
         raise UnknownSignerError(
             f"entry {entry.id}: signer {entry.signer} ({entry.key_id}) is {status} at index {state.size}",
             f"条目 {entry.id}：签名人 {entry.signer}（{entry.key_id}）在第 {state.size} 条时{status_zh}",
             entry_id=entry.id,
         )
     return record.vkey
+
+
+def _key_status(record: KeyRecord | None) -> tuple[str, str]:
+    if record is None:
+        return "not registered", "未登记"
+    if not record.live:
+        return "revoked", "已被吊销"
+    if record.effective_at is None:
+        return "not yet in effect (awaiting the committee's approvals)", "尚未生效（待业委会批准）"
+    return "not registered under that key id", "密钥编号不符"
 
 
 def _founding_signer(entry: Entry) -> VerifierKey:
@@ -165,16 +187,22 @@ def check_new_id(state: CommunityState, entry: Entry) -> None:
 def check_type_rules(state: CommunityState, entry: Entry) -> None:
     """The entry type's own rules; a money entry's effect must keep every balance lawful."""
     if is_money_type(entry.type):
-        state.books.check(effect_of(state, entry), entry.id)
+        check_authorisation(state, entry)
+        state.books.check(spending_of(state, entry, effect_of(state, entry)), entry.id)
+    elif entry.type in GOVERNANCE_CHECKS:
+        GOVERNANCE_CHECKS[entry.type](state, entry)
     else:
         SETUP_CHECKS[entry.type](state, entry)
 
 
 def _evolve_type(state: CommunityState, entry: Entry) -> None:
+    if entry.type in GOVERNANCE_EVOLVERS:
+        GOVERNANCE_EVOLVERS[entry.type](state, entry)
+        return
     if not is_money_type(entry.type):
         SETUP_EVOLVERS[entry.type](state, entry)
         return
-    effect = effect_of(state, entry)
+    effect = spending_of(state, entry, effect_of(state, entry))
     state.books.apply(effect)
     state.money_types[state.size] = entry.type
     if entry.type == "entry.reversed":

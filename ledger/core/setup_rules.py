@@ -29,7 +29,7 @@ REGISTRARS: dict[str, frozenset[str]] = {
     "trustee": frozenset({"committee"}),
     "owner": frozenset({"committee", "treasurer"}),
     "authority": frozenset({"authority"}),
-    "committee": frozenset(),
+    "committee": frozenset({"committee"}),
 }
 
 
@@ -82,22 +82,27 @@ def _evolve_founded(state: CommunityState, entry: Entry) -> None:
     state.community = entry.community
     state.name = entry.body["name"]
     state.origin = entry.body["origin"]
+    state.gov.charter = state.gov.charter.amended(dict(entry.body.get("charter", {})))
     for item in entry.body["keys"]:
         key = VerifierKey.parse(item["vkey"])
         state.keys[key.name] = KeyRecord(key, item["role"], registered_at=0)
+    state.key_history.append(0)
 
 
 def _check_key_registered(state: CommunityState, entry: Entry) -> None:
+    if entry.body["role"] == "committee":
+        _check_election(state, entry)
+    check_registration_without_election(state, entry)
+
+
+def check_registration_without_election(state: CommunityState, entry: Entry) -> None:
+    """Every rule of ``key.registered`` but a committee key's election (a key chain, which
+    holds no votes, checks the rest; the full audit checks the election)."""
     key = parse_actor_key(entry.body["vkey"], entry)
     role = entry.body["role"]
     registrar = signer_role(state, entry)
-    if role == "committee":
-        raise _violation(
-            entry,
-            "committee keys enter through the founding entry or an owners' election",
-            "业委会密钥只能由创始条目或业主选举产生",
-            RoleNotAllowedError,
-        )
+    if role != "committee" and "election_id" in entry.body:
+        raise _violation(entry, "only committee keys cite an election", "只有业委会密钥须引用选举")
     if registrar not in REGISTRARS[role]:
         raise _violation(
             entry,
@@ -122,9 +127,37 @@ def _check_key_registered(state: CommunityState, entry: Entry) -> None:
         )
 
 
+def _check_election(state: CommunityState, entry: Entry) -> None:
+    """Committee members are elected by the owners (art. 278 (三)): cite the election that passed."""
+    election = state.gov.proposals.get(entry.body.get("election_id", ""))
+    if (
+        election is None
+        or election.matter != "committee_election"
+        or not (election.tally is not None and election.tally.passed)
+    ):
+        raise _violation(
+            entry,
+            "committee keys enter through the founding entry or an owners' election that passed",
+            "业委会密钥只能由创始条目或业主选举（已通过）产生",
+            RoleNotAllowedError,
+        )
+
+
 def _evolve_key_registered(state: CommunityState, entry: Entry) -> None:
+    """Treasurer and trustee keys take effect once the committee quorum approves them; the
+    registering member's signature is the first approval. Other keys take effect at once."""
     key = VerifierKey.parse(entry.body["vkey"])
-    state.keys[key.name] = KeyRecord(key, entry.body["role"], state.size, entry.body.get("owner"))
+    role = entry.body["role"]
+    record = KeyRecord(key, role, state.size, entry.body.get("owner"), effective_at=state.size)
+    state.keys[key.name] = record
+    state.key_history.append(state.size)
+    if role in ("treasurer", "trustee"):
+        approvers = {entry.signer}
+        state.gov.key_approvals[key.name] = approvers
+        live = {k.vkey.name for k in state.live_keys("committee")}
+        if len(approvers & live) < state.committee_quorum():
+            record.effective_at = None
+            state.gov.pending_keys[entry.id] = key.name
 
 
 def _check_key_revoked(state: CommunityState, entry: Entry) -> None:
@@ -153,6 +186,7 @@ def _check_key_revoked(state: CommunityState, entry: Entry) -> None:
 
 def _evolve_key_revoked(state: CommunityState, entry: Entry) -> None:
     state.keys[entry.body["name"]].revoked_at = state.size
+    state.key_history.append(state.size)
 
 
 def _check_unit_registered(state: CommunityState, entry: Entry) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.core.effects import Books, Effect
+from ledger.core.governance_state import Governance
 from ledger.core.keys import VerifierKey
 
 
@@ -23,10 +24,18 @@ class KeyRecord:
     registered_at: int
     owner: str | None = None
     revoked_at: int | None = None
+    effective_at: int | None = 0  # None while it waits for the committee's approvals
 
     @property
     def live(self) -> bool:
         return self.revoked_at is None
+
+    def valid_at(self, index: int) -> bool:
+        """May this key sign the entry at ``index``? In effect before it, not revoked before it."""
+        if self.effective_at is None:
+            return False
+        in_effect = self.effective_at < index or self.effective_at == index == 0
+        return in_effect and (self.revoked_at is None or index <= self.revoked_at)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,8 @@ class CommunityState:
     trustee_contract: dict[str, Any] | None = None  # the latest contract set
     trustee_contracts: list[dict[str, Any]] = field(default_factory=list)  # by from_month
     bank: dict[str, BankAssertion] = field(default_factory=dict)  # fund -> latest assertion
+    gov: Governance = field(default_factory=Governance)
+    key_history: list[int] = field(default_factory=list)  # entries that change who may sign
 
     def index_of(self, entry_id: str) -> int | None:
         """The log index of the entry with this id, if it is in the log."""
@@ -77,6 +88,11 @@ class CommunityState:
 
     def live_keys(self, role: str | None = None) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.live and (role is None or k.role == role)]
+
+    def committee_quorum(self) -> int:
+        """k of the committee: the charter's number, else a majority of the live committee keys."""
+        configured = self.gov.charter.committee_quorum
+        return configured if configured is not None else len(self.live_keys("committee")) // 2 + 1
 
     @property
     def funds(self) -> dict[str, int]:

@@ -66,11 +66,7 @@ def tile_bytes(
 def keychain_text(service: LedgerService, published: Published) -> str:
     size = published.verified.size
     state = service.state(published.community)
-    indices = {0}
-    for record in state.keys.values():
-        indices.add(record.registered_at)
-        if record.revoked_at is not None:
-            indices.add(record.revoked_at)
+    indices = set(state.key_history)
     hashes = service.hashes(published.community)
     items = [
         KeychainItem(

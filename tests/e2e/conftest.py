@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import replay_helpers
 from forgery import DemoExport
 
 from ledger.core.keys import SigningKey
@@ -64,6 +65,12 @@ def build_demo_export(folder: Path) -> DemoExport:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoExport:
     return build_demo_export(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="session")
+def base(demo: DemoExport, tmp_path_factory: pytest.TempPathFactory) -> replay_helpers.Base:
+    """The demo's database copied, with lawful money and governance entries appended."""
+    return replay_helpers.build_base(demo, tmp_path_factory.mktemp("replay"))
 
 
 @pytest.fixture(autouse=True)

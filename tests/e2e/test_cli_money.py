@@ -8,6 +8,7 @@ and the figures against the fold (``LedgerService(db).state(c).books``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
@@ -28,11 +29,13 @@ from ledger.store.service import LedgerService
 C = "acme"
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "bank-2025Q2.csv"
 UNITS = (("1-1-101", "1", 890_000), ("1-1-102", "1", 1_080_000), ("2-1-501", "2", 1_210_000))
+VOTED = "2025-01-10T09:00:00+08:00"  # publicity of the proposals of 2025-01-02: 3-9 January
 
 
 class Estate:
     """A community founded in-process (committee, treasurer, trustee, three units with
-    first deposits), then driven by the ``glasspocket`` command line."""
+    first deposits, and the owners' votes that authorise its money out: ``proposals``),
+    then driven by the ``glasspocket`` command line."""
 
     def __init__(self, root: Path, run: Run) -> None:
         self.root, self.run_program = root, run
@@ -63,8 +66,39 @@ class Estate:
                     self.sign(treasurer, "contribution.received", {**deposit, "deposit": "initial"})
                 )
             service.submit_batch(C, setup)
+            self.proposals: dict[str, str] = {}
+            for fund, units in (
+                ("community", None),
+                ("public_revenue", None),
+                ("property", None),
+                ("maintenance", ["1-1-101", "1-1-102"]),
+                ("maintenance", ["2-1-501"]),
+            ):
+                label = ",".join(units) if units else fund
+                self.proposals[label] = self.owners_vote(service, chair, fund, units)
         finally:
             service.close()
+
+    def owners_vote(
+        self, service: LedgerService, chair: SigningKey, fund: str, units: list[str] | None
+    ) -> str:
+        """The owners (of ``units``, else all) vote yes on spending from ``fund`` (paper
+        ballots the chair transcribes); submitted 2025-01-02, closed on 2025-01-10, the day
+        after the seven days of publicity (3-9 January)."""
+        matter = "maintenance_use" if units else "spending"
+        body = {"title": f"{fund} {units}", "matter": matter, "needs": "owners", "fund": fund}
+        body |= {"budget_fen": 1_000_000, "description": "测试"} | (
+            {"units": units} if units else {}
+        )
+        proposal = self.sign(chair, "proposal.submitted", body)
+        votes = [proposal]
+        for code in units or [u for u, _b, _a in UNITS]:
+            scan = hashlib.sha256(f"{proposal.id} {code}".encode()).hexdigest()
+            ballot = {"proposal_id": proposal.id, "owner": f"o-{code}", "choice": "yes"}
+            votes.append(self.sign(chair, "ballot.recorded", ballot | {"scan_sha256": scan}, VOTED))
+        votes.append(self.sign(chair, "vote.closed", {"proposal_id": proposal.id}, VOTED))
+        service.submit_batch(C, votes)
+        return proposal.id
 
     def actor(self, handle: str) -> SigningKey:
         key = SigningKey.generate(f"{C}/{handle}")
@@ -73,8 +107,10 @@ class Estate:
         return key
 
     @staticmethod
-    def sign(key: SigningKey, entry_type: str, body: dict[str, Any]) -> Entry:
-        return sign_entry(key, community=C, type=entry_type, body=body, at="2025-01-02T09:00:00Z")
+    def sign(
+        key: SigningKey, entry_type: str, body: dict[str, Any], at: str = "2025-01-02T09:00:00Z"
+    ) -> Entry:
+        return sign_entry(key, community=C, type=entry_type, body=body, at=at)
 
     def gp(self, *args: str, lang: str = "en_US.UTF-8") -> subprocess.CompletedProcess[str]:
         return self.run_program(
@@ -141,9 +177,11 @@ def test_every_money_command_records_its_body_and_the_figures_follow(estate: Est
     """Given a community with three units and their first deposits,
     when the treasurer, the committee and the trustee record one entry of every money and
     setup type with ``glasspocket record …`` (amounts in yuan or fen),
-    then each entry holds exactly the body its options say, a refused one exits 1 with its
-    stable code and appends nothing, and ``accounts``/``unit`` print the fold's figures."""
+    then each entry holds exactly the body its options say (money out citing its owners' vote
+    with ``--proposal``), a refused one exits 1 with its stable code and appends nothing, and
+    ``accounts``/``unit`` print the fold's figures."""
     at = ("--at", "2025-01-15T10:00:00+08:00")
+    vote = estate.proposals
     steps: list[tuple[dict[str, Any], str, dict[str, Any]]] = []
 
     def step(kind: str, signer: str, args: list[str], entry_type: str, body: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
@@ -169,24 +207,28 @@ def test_every_money_command_records_its_body_and_the_figures_follow(estate: Est
          "donation.received", {"kind": "donation", "amount_fen": 50000, "purpose": "读书角",
                                "donor": "李**", "donor_consent": True})  # fmt: skip
     expense = step("expense", "treasurer", ["--fund", "community", "--category", "events", "--amount", "200.05",
-         "--payee", "某书店", "--description", "购书", "--purpose", "读书角"], "expense.paid",
-         {"fund": "community", "category": "events", "amount_fen": 20005, "payee": "某书店",
-          "description": "购书", "purpose": "读书角"})  # fmt: skip
+         "--payee", "某书店", "--description", "购书", "--purpose", "读书角", "--proposal", vote["community"]],
+         "expense.paid", {"fund": "community", "category": "events", "amount_fen": 20005, "payee": "某书店",
+          "description": "购书", "purpose": "读书角", "proposal_id": vote["community"]})  # fmt: skip
     step("draw", "treasurer", ["--units", "1-1-101,1-1-102", "--weight", "1-1-101=1", "--weight", "1-1-102=3",
-         "--amount", "400", "--payee", "某电梯公司", "--description", "电梯维修"], "maintenance.drawn",
+         "--amount", "400", "--payee", "某电梯公司", "--description", "电梯维修",
+         "--proposal", vote["1-1-101,1-1-102"]], "maintenance.drawn",
          {"amount_fen": 40000, "payee": "某电梯公司", "description": "电梯维修", "units": ["1-1-101", "1-1-102"],
-          "weights": [{"unit": "1-1-101", "weight": 1}, {"unit": "1-1-102", "weight": 3}]})  # fmt: skip
+          "weights": [{"unit": "1-1-101", "weight": 1}, {"unit": "1-1-102", "weight": 3}],
+          "proposal_id": vote["1-1-101,1-1-102"]})  # fmt: skip
     step("draw", "treasurer", ["--buildings", "2", "--amount-fen", "1001", "--payee", "某公司",
-         "--description", "2号楼门禁"], "maintenance.drawn",
-         {"amount_fen": 1001, "payee": "某公司", "description": "2号楼门禁", "buildings": ["2"]})  # fmt: skip
+         "--description", "2号楼门禁", "--proposal", vote["2-1-501"]], "maintenance.drawn",
+         {"amount_fen": 1001, "payee": "某公司", "description": "2号楼门禁", "buildings": ["2"],
+          "proposal_id": vote["2-1-501"]})  # fmt: skip
     step("transfer", "treasurer", ["--from", "public_revenue", "--to", "maintenance", "--amount", "1000",
-         "--description", "公共收益转入维修资金"], "transfer.made",
+         "--description", "公共收益转入维修资金", "--proposal", vote["public_revenue"]], "transfer.made",
          {"from_fund": "public_revenue", "to_fund": "maintenance", "amount_fen": 100000,
-          "description": "公共收益转入维修资金"})  # fmt: skip
+          "description": "公共收益转入维修资金", "proposal_id": vote["public_revenue"]})  # fmt: skip
     step("remuneration", "trustee", ["--month", "2025-01", "--amount-fen", "2000"], "trustee.remunerated",
          {"month": "2025-01", "amount_fen": 2000})  # fmt: skip
-    step("refund", "treasurer", ["--year", "2025", "--amount", "10", "--description", "年度结余退还"],
-         "surplus.refunded", {"amount_fen": 1000, "year": 2025, "description": "年度结余退还"})  # fmt: skip
+    step("refund", "treasurer", ["--year", "2025", "--amount", "10", "--description", "年度结余退还",
+         "--proposal", vote["property"]], "surplus.refunded",
+         {"amount_fen": 1000, "year": 2025, "description": "年度结余退还", "proposal_id": vote["property"]})  # fmt: skip
     step("reverse", "treasurer", ["--entry", expense["id"], "--reason", "重复录入"], "entry.reversed",
          {"entry_id": expense["id"], "reason": "重复录入"})  # fmt: skip
     step("bank", "treasurer", ["--fund", "maintenance", "--balance", "100.00", "--as-of", "2025-06-30"],
@@ -195,15 +237,18 @@ def test_every_money_command_records_its_body_and_the_figures_follow(estate: Est
     size = steps[-1][0]["index"] + 1
     # Above the contract's 10% of January's fees (2,225 fen), 2,000 already paid: refused.
     trustee, treasurer = (str(estate.key_files[h]) for h in ("trustee", "treasurer"))
-    with ThreadPoolExecutor(3) as pool:  # two refusals and a reader: none appends
+    with ThreadPoolExecutor(4) as pool:  # three refusals and a reader: none appends
         refused = pool.submit(estate.gp, "record", "remuneration", "-c", C, "--key", trustee,
                               "--month", "2025-01", "--amount", "3.00", lang="zh_CN.UTF-8")  # fmt: skip
         both = pool.submit(estate.gp, "record", "interest", "-c", C, "--key", treasurer,
                            "--amount", "1", "--amount-fen", "100")  # fmt: skip
+        unvoted = pool.submit(estate.gp, "record", "draw", "-c", C, "--key", treasurer, "--units",
+                              "1-1-101", "--amount", "1", "--payee", "某公司", "--description", "无表决")  # fmt: skip
         unit = pool.submit(estate.json, "unit", "1-1-102", "-c", C, "--until", "2025-03")
     assert refused.result().returncode == 1 and "[rule_violation]" in refused.result().stderr
     assert "物业酬金" in refused.result().stderr and refused.result().stdout == ""
     assert both.result().returncode == 1 and "[malformed]" in both.result().stderr
+    assert unvoted.result().returncode == 1 and "[not_authorised]" in unvoted.result().stderr
     accounts = estate.json("accounts", "-c", C)
     entries, state = logged(estate.db, C)
     assert len(entries) == size  # the refusals appended nothing

@@ -189,7 +189,8 @@ def test_identical_rows_in_one_file_are_distinct_payments(estate: Estate, tmp_pa
         ("2025-04-08,12.345,物业费,1-1-101,2025-04,张**,物业费,B9,,", "金额", "too_many_decimals"),
         ("下周二,256.25,物业费,1-1-101,2025-04,张**,物业费,B9,,", "日期", "bad_date"),
         ("2025-02-30,256.25,物业费,1-1-101,2025-04,张**,物业费,B9,,", "日期", "bad_date"),
-        ("2025-04-22,9999.00,支出,,,某公司,大修,B9,物业,维修", "金额", "insufficient_funds"),
+        # within the routine limit (5,000 yuan: no proposal needed), above the property balance
+        ("2025-04-22,4999.00,支出,,,某公司,大修,B9,物业,维修", "金额", "insufficient_funds"),
         ("2025-04-22,80.00,物业费,1-1-101,,张**,物业费,B9,,", "所属月份", "missing_value"),
         ("2025-04-22,80.00,管理费,1-1-101,2025-04,张**,物业费,B9,,", "类型", "unknown_kind"),
         ("2025-04-22,-80.00,物业费,1-1-101,2025-04,张**,退款,B9,,", "金额", "wrong_direction"),
@@ -224,12 +225,39 @@ def test_every_bad_row_is_reported_at_once(estate: Estate, tmp_path: Path) -> No
         "2025-04-08,256.25,物业费,9-9-909,2025-04,张**,物业费,B5,,",
         "2025-04-08,12.345,物业费,1-1-101,2025-04,张**,物业费,B6,,",
         "not a date,256.25,物业费,1-1-101,2025-04,张**,物业费,B7,,",
-        "2025-04-22,9999.00,支出,,,某公司,大修,B8,物业,维修",
+        "2025-04-22,4999.00,支出,,,某公司,大修,B8,物业,维修",
     )
     report = estate.run(path)
     assert [(e.row, e.code) for e in report.errors] == [
         (3, "unknown_unit"), (4, "too_many_decimals"), (5, "bad_date"), (6, "insufficient_funds"),
     ]  # fmt: skip
+    assert estate.size == size
+
+
+def test_spending_that_needs_a_proposal_is_refused(estate: Estate, tmp_path: Path) -> None:
+    """Given funds to pay from, and rows spending above the routine limit from the property
+    fund (5,000.01 yuan) and from the common revenue (not a cost of earning it),
+    when the file is imported (a row cites no proposal),
+    then both rows are refused as not authorised and nothing is recorded."""
+    funding = write_csv(
+        tmp_path / "in.csv",
+        HEADER,
+        "2025-04-08,6000.00,物业费,1-1-102,2025-04,张**,预交物业费,B1,,",
+        '2025/4/9,"1,800.00",停车,,,某停车公司,4月车位租金,B2,,',
+    )
+    assert estate.run(funding).ok
+    size = estate.size
+    path = write_csv(
+        tmp_path / "out.csv",
+        HEADER,
+        "2025-04-22,5000.01,支出,,,某公司,大修,B3,物业,维修",
+        "2025-04-22,100.00,支出,,,某公司,活动,B4,公共收益,其他",
+    )
+    report = estate.run(path)
+    assert [(e.row, e.code) for e in report.errors] == [
+        (2, "not_authorised"),
+        (3, "not_authorised"),
+    ]
     assert estate.size == size
 
 

@@ -1,13 +1,16 @@
 """Properties of the money rules: exact apportionment, and conserved money over any stream of entries.
 
 Signing is the slow part, so keys are made once and streams stay short; each example
-signs at most a couple of dozen entries.
+signs at most a couple of dozen entries. Money out is authorised as the governance rules
+demand: the base log holds owners' votes (proposals of 2025-01-01, closed after publicity)
+for every fund money may leave and every draw scope, and streams mostly cite them.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import itertools
 from typing import Any
 
 from hypothesis import given, settings
@@ -111,10 +114,38 @@ def _base_log() -> list[Entry]:
     ]
     for n, (entry_type, body) in enumerate(funding, start=len(log)):
         log.append(_sign(TREASURER, entry_type, body, nth(n), "2025-01-05T09:00:00+08:00"))
+    owners = {code: f"owner-{n:04d}" for n, code in enumerate(UNITS, start=5)}
+    for placeholder, (fund, scope) in _VOTES.items():
+        body: dict[str, Any] = {"title": placeholder, "matter": "spending", "needs": "owners"}
+        body |= {"fund": fund, "budget_fen": 10**9, "description": placeholder}
+        if scope:
+            body |= {"matter": "maintenance_use", "units": list(scope)}
+        proposal = _sign(CHAIR, "proposal.submitted", body, nth(len(log)), at)
+        log.append(proposal)
+        for code in scope or UNITS:
+            ballot = {"proposal_id": proposal.id, "owner": owners[code], "choice": "yes"}
+            ballot["scan_sha256"] = hashlib.sha256(placeholder.encode()).hexdigest()
+            log.append(_sign(CHAIR, "ballot.recorded", ballot, nth(len(log)), VOTED_AT))
+        closed = {"proposal_id": proposal.id}
+        log.append(_sign(CHAIR, "vote.closed", closed, nth(len(log)), VOTED_AT))
+        VOTE_IDS[placeholder] = proposal.id
     return log
 
 
+VOTED_AT = "2025-01-09T09:00:00+08:00"  # the publicity of the proposals of 2025-01-01 is over
+DRAW_SCOPES = [scope for size in (1, 2, 3) for scope in itertools.combinations(sorted(UNITS), size)]
+# placeholder -> (fund, draw scope or () for the whole estate); ids filled in by _base_log
+_VOTES: dict[str, tuple[str, tuple[str, ...]]] = {
+    **{f"fund {fund}": (fund, ()) for fund in ("property", "public_revenue", "community")},
+    **{f"scope {scope}": ("maintenance", scope) for scope in DRAW_SCOPES},
+}
+VOTE_IDS: dict[str, str] = {}
+
+
 BASE_LOG = _base_log()
+BASE_MONEY = [
+    e for e in BASE_LOG if e.type.split(".")[0] in ("contribution", "revenue", "donation")
+]
 BASE_STATE = CommunityState()
 for _entry in BASE_LOG:
     apply(BASE_STATE, _entry)
@@ -169,6 +200,13 @@ fen = st.integers(min_value=1, max_value=200_000)
 small_fen = st.integers(min_value=1, max_value=30_000)  # money out: mostly covered, not always
 
 
+def _cite(draw: st.DrawFn, placeholder: str) -> dict[str, str]:
+    """Mostly the proposal that authorises it, sometimes none (refused unless routine)."""
+    if placeholder in VOTE_IDS and draw(st.integers(0, 4)):
+        return {"proposal_id": VOTE_IDS[placeholder]}
+    return {}
+
+
 @st.composite
 def money_body(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
     """(type, body, month of ``at``): mostly plausible entries, some that the rules refuse."""
@@ -221,7 +259,7 @@ def money_body(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
         }
         if draw(st.integers(0, 2)) == 0:
             body["purpose"] = draw(st.sampled_from(PURPOSES))
-        return "expense.paid", body, month
+        return "expense.paid", body | _cite(draw, f"fund {fund}"), month
     if kind == "draw":
         body = {"amount_fen": amount, "payee": "Lift Co", "description": "repair"}
         if draw(st.booleans()):
@@ -234,7 +272,7 @@ def money_body(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
             scope = [c for c, (b, _a) in UNITS.items() if b in body["buildings"]]
         if draw(st.integers(0, 3)) == 0:
             body["weights"] = [{"unit": c, "weight": draw(st.integers(0, 5))} for c in scope]
-        return "maintenance.drawn", body, month
+        return "maintenance.drawn", body | _cite(draw, f"scope {tuple(sorted(scope))}"), month
     if kind == "transfer":
         body = {
             "from_fund": draw(st.sampled_from(FUNDS)),
@@ -244,7 +282,7 @@ def money_body(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
         }
         if draw(st.integers(0, 3)) == 0:
             body["purpose"] = draw(st.sampled_from(PURPOSES))
-        return "transfer.made", body, month
+        return "transfer.made", body | _cite(draw, f"fund {body['from_fund']}"), month
     if kind == "remuneration":
         return (
             "trustee.remunerated",
@@ -252,7 +290,8 @@ def money_body(draw: st.DrawFn) -> tuple[str, dict[str, Any], str]:
             month,
         )
     if kind == "surplus":
-        return "surplus.refunded", {"amount_fen": amount, "year": 2025, "description": "x"}, month
+        body = {"amount_fen": amount, "year": 2025, "description": "x"}
+        return "surplus.refunded", body | _cite(draw, "fund property"), month
     body = {"fund": draw(st.sampled_from(FUNDS)), "balance_fen": amount, "as_of": "2025-01-31"}
     return "bank.balance_asserted", body, month
 
@@ -265,7 +304,7 @@ def streams(draw: st.DrawFn) -> list[Entry]:
         entry_id = f"10000000-0000-4000-8000-{n:012d}"
         signer = draw(st.sampled_from([TREASURER] * 6 + [TRUSTEE, OWNER]))
         if draw(st.integers(0, 4)) == 0:
-            cited = draw(st.sampled_from(out + BASE_LOG[-8:]))
+            cited = draw(st.sampled_from(out + BASE_MONEY))
             body = {"entry_id": cited.id, "reason": "error"}
             out.append(_sign(signer, "entry.reversed", body, entry_id, "2025-02-10T09:00:00+08:00"))
             continue

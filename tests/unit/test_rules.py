@@ -18,8 +18,10 @@ import pytest
 
 from ledger.core.entry import SIGNING_CONTEXT, Entry, jcs, parse_entry, sign_entry
 from ledger.core.errors import LedgerError
-from ledger.core.keychain import key_valid_at
+from ledger.core.keychain import KeychainItem, fold_keychain, key_valid_at
 from ledger.core.keys import KEY_TYPE_COSIGNATURE, SigningKey
+from ledger.core.merkle import MemoryTree, inclusion_proof, leaf_hash
+from ledger.core.note import format_checkpoint, sign_note
 from ledger.core.rules import apply, check_not_future
 from ledger.core.state import CommunityState
 
@@ -55,6 +57,11 @@ def registered(signer: str, handle: str, role: str, **extra: Any) -> Entry:
     return entry(key(signer), "key.registered", body)
 
 
+def approved(signer: str, registration: Entry) -> Entry:
+    """A committee member's approval of a treasurer or trustee key (the quorum makes it effective)."""
+    return entry(key(signer), "approval.signed", {"subject_id": registration.id})
+
+
 def revoked(signer: str, handle: str) -> Entry:
     return entry(key(signer), "key.revoked", {"name": f"{COMMUNITY}/{handle}"})
 
@@ -81,10 +88,13 @@ def fold(*entries: Entry) -> CommunityState:
 
 
 def standard() -> CommunityState:
-    """Given: chair and wang on the committee, jiedao the authority, a treasurer, one unit."""
+    """Given: chair and wang on the committee (quorum 2), jiedao the authority, a treasurer
+    registered by the chair and approved by wang, one unit."""
+    treasurer = registered("chair", "treasurer", "treasurer")
     return fold(
         founded(("chair", "committee"), ("wang", "committee"), ("jiedao", "authority")),
-        registered("chair", "treasurer", "treasurer"),
+        treasurer,
+        approved("wang", treasurer),
         unit(),
     )
 
@@ -116,7 +126,7 @@ def test_founding_folds_keys_name_and_origin() -> None:
     state = standard()
     assert state.community == COMMUNITY and state.origin == "example.org/c/demo/log"
     assert {r.role for r in state.live_keys()} == {"committee", "authority", "treasurer"}
-    assert state.size == 3 and state.index_of(unit().id) is None
+    assert state.size == 4 and state.index_of(unit().id) is None
 
 
 def test_an_entry_of_another_community_is_refused() -> None:
@@ -180,12 +190,18 @@ def test_founding_keys_must_be_distinct() -> None:
     ],
 )
 def test_who_may_register_which_role(registrar: str, role: str, extra: dict[str, str]) -> None:
-    """Given the standard log, when an allowed registrar registers a key, then it is live with its role."""
+    """Given the standard log, when an allowed registrar registers a key, then it is live with its
+    role; a treasurer or trustee key signs only once a second committee member approved it."""
     state = standard()
-    apply(state, registered(registrar, "newcomer", role, **extra))
+    registration = registered(registrar, "newcomer", role, **extra)
+    apply(state, registration)
     record = state.keys[f"{COMMUNITY}/newcomer"]
-    assert record.live and record.role == role and record.registered_at == 3
+    assert record.live and record.role == role and record.registered_at == 4
     assert record.owner == extra.get("owner")
+    if role in ("treasurer", "trustee"):
+        assert not record.valid_at(5)
+        apply(state, approved("wang", registration))
+    assert record.valid_at(6)
 
 
 @pytest.mark.parametrize(
@@ -211,7 +227,10 @@ def test_who_may_not_register_which_role(registrar: str, role: str, extra: dict[
 def test_owner_and_trustee_keys_may_not_register_anyone(signer_role: str) -> None:
     state = standard()
     extra = {"owner": "owner-0001"} if signer_role == "owner" else {}
-    apply(state, registered("chair", "member", signer_role, **extra))
+    registration = registered("chair", "member", signer_role, **extra)
+    apply(state, registration)
+    if signer_role == "trustee":
+        apply(state, approved("wang", registration))
     attempt = registered("member", "newcomer", "owner", owner="owner-0002")
     assert refused(state, attempt) == "role_not_allowed"
 
@@ -244,7 +263,7 @@ def test_a_public_key_is_registered_once_whatever_its_name() -> None:
 def test_a_key_may_revoke_itself() -> None:
     state = standard()
     apply(state, revoked("treasurer", "treasurer"))
-    assert state.keys[f"{COMMUNITY}/treasurer"].revoked_at == 3
+    assert state.keys[f"{COMMUNITY}/treasurer"].revoked_at == 4
 
 
 def test_the_committee_may_revoke_non_authority_keys() -> None:
@@ -292,9 +311,11 @@ def test_a_revoked_name_cannot_be_registered_again() -> None:
 def test_a_revoked_key_cannot_sign_afterwards_but_its_earlier_entries_stay_valid() -> None:
     """Given a fee signed by the treasurer, when the key is revoked, then it signs no more,
     and a replay of the whole log (the fee included) still passes."""
+    treasurer = registered("chair", "treasurer", "treasurer")
     log = [
         founded(("chair", "committee"), ("wang", "committee")),
-        registered("chair", "treasurer", "treasurer"),
+        treasurer,
+        approved("wang", treasurer),
         unit(),
         fee(),
         revoked("chair", "treasurer"),
@@ -304,7 +325,47 @@ def test_a_revoked_key_cannot_sign_afterwards_but_its_earlier_entries_stay_valid
     replay = fold(*log)
     record = replay.keys[f"{COMMUNITY}/treasurer"]
     assert replay.balance("property") == 26_850
-    assert key_valid_at(record, 3) and not key_valid_at(record, 5)
+    assert key_valid_at(record, 4) and not key_valid_at(record, 6)
+    assert not key_valid_at(record, 2)  # not before wang's approval (index 2) took effect
+
+
+def test_a_key_chain_with_an_elected_committee_key_folds_without_the_election() -> None:
+    """Given the owners elect Wang and the chair registers Wang's committee key citing the
+    election, when the log's key chain (which holds no votes) is folded, then Wang is a
+    committee key there too, valid from the entry after the registration."""
+    election = entry(
+        key("chair"),
+        "proposal.submitted",
+        {
+            "title": "Elect Wang",
+            "matter": "committee_election",
+            "needs": "owners",
+            "description": "-",
+        },
+    )
+    voted = "2025-01-10T09:00:00+08:00"  # the seven days of publicity (3-9 January) are over
+    ballot = {"proposal_id": election.id, "owner": "owner-0001", "choice": "yes"}
+    log = [
+        founded(("chair", "committee")),
+        unit("chair"),
+        election,
+        entry(key("chair"), "ballot.recorded", {**ballot, "scan_sha256": "ab" * 32}, at=voted),
+        entry(key("chair"), "vote.closed", {"proposal_id": election.id}, at=voted),
+        registered("chair", "wang", "committee", election_id=election.id),
+    ]
+    state = fold(*log)
+    tree = MemoryTree([leaf_hash(e.entry_bytes()) for e in log])
+    note = sign_note(
+        format_checkpoint("example.org/c/demo/log", tree.size, tree.root()), [key("log")]
+    )
+    items = [
+        KeychainItem(i, log[i].entry_bytes(), inclusion_proof(i, tree.size, tree))
+        for i in state.key_history
+    ]
+    assert [item.index for item in items] == [0, 5]
+    chain = fold_keychain(note, items)
+    wang = chain.keys[f"{COMMUNITY}/wang"]
+    assert wang.role == "committee" and key_valid_at(wang, 6) and not key_valid_at(wang, 5)
 
 
 # --- unit.registered -----------------------------------------------------------------------------
@@ -367,7 +428,9 @@ def test_funds_and_sub_accounts_add_up() -> None:
 
 def test_the_trustee_may_record_contributions_but_an_owner_may_not() -> None:
     state = standard()
-    apply(state, registered("chair", "trustee", "trustee"))
+    trustee = registered("chair", "trustee", "trustee")
+    apply(state, trustee)
+    apply(state, approved("wang", trustee))
     apply(state, fee(signer="trustee"))
     apply(state, registered("chair", "owner-a", "owner", owner="owner-0001"))
     assert refused(state, fee(signer="owner-a", month="2025-02")) == "role_not_allowed"

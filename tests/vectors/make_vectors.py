@@ -9,7 +9,8 @@ is a constant. Run it from the repository root after a deliberate format change:
 ``test_golden.py`` rebuilds the files in memory and fails on any drift, so the
 committed files and the code that made them never disagree silently.
 
-The tiny log (founded, treasurer registered, one unit, three contributions) is
+The tiny log (founded by the chair with the district office's authority key, treasurer
+registered, one unit, three contributions) is
 built purely in memory with the same pure core the server and the verifier use:
 ``rules.apply`` folds it, ``MemoryTree`` hashes it, ``note.sign_note`` signs its
 checkpoint, ``tlogproof.format_tlog_proof`` makes receipts and
@@ -46,8 +47,10 @@ WITNESS_NAME = "neighbour"
 # handle -> (key name, key type, role in the community or None for log/witness keys)
 KEY_SPECS: dict[str, tuple[str, int, str | None]] = {
     "chair": (f"{COMMUNITY}/chair", KEY_TYPE_ED25519, "committee"),
-    "wang": (f"{COMMUNITY}/wang", KEY_TYPE_ED25519, "committee"),
+    "wang": (f"{COMMUNITY}/wang", KEY_TYPE_ED25519, "committee"),  # elected in money_story
     "treasurer": (f"{COMMUNITY}/treasurer", KEY_TYPE_ED25519, "treasurer"),
+    "jiedao": (f"{COMMUNITY}/jiedao", KEY_TYPE_ED25519, "authority"),
+    "owner": (f"{COMMUNITY}/owner", KEY_TYPE_ED25519, "owner"),  # registered in money_story
     "stranger": (f"{COMMUNITY}/stranger", KEY_TYPE_ED25519, None),
     "log": (ORIGIN, KEY_TYPE_ED25519, None),
     "impostor-log": (ORIGIN, KEY_TYPE_ED25519, None),
@@ -82,7 +85,10 @@ def dump(value: Any) -> bytes:
 
 
 def log_entries() -> list[Entry]:
-    """Founded, treasurer registered, a unit, three contributions: folded to prove they are valid."""
+    """Founded, treasurer registered, a unit, three contributions: folded to prove they are valid.
+
+    The chair is the only committee key (quorum 1), so the treasurer's key is in effect at once.
+    """
     chair, treasurer = key("chair"), key("treasurer")
 
     def signed(signer: SigningKey, label: str, entry_type: str, at: str, body: Any) -> Entry:
@@ -91,7 +97,8 @@ def log_entries() -> list[Entry]:
         )
 
     founding_keys = [
-        {"vkey": str(key(h).verifier()), "role": "committee"} for h in ("chair", "wang")
+        {"vkey": str(key("chair").verifier()), "role": "committee"},
+        {"vkey": str(key("jiedao").verifier()), "role": "authority"},
     ]
     unit = {"unit": "3-1-502", "building": "3", "area_cm2": 895_000, "owner": "owner-0001"}
     entries = [
@@ -151,25 +158,118 @@ def log_entries() -> list[Entry]:
     return entries
 
 
+def sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def money_story(log: list[Entry]) -> list[Entry]:
     """Entries of every other type, in order, folded on top of the tiny log to prove them valid.
 
     They are not part of the tiny log (whose files stay as they are): each is a known-good
-    entry of its type, valid at its place in this story (index 6 onwards).
+    entry of its type, valid at its place in this story (index 6 onwards). Money out is
+    authorised as the governance rules demand: proposals submitted on 2025-03-01 (seven days
+    of publicity, 2 to 8 March, so votes and spending from 2025-03-09); the owners elect Wang to the committee and amend the charter to a
+    committee quorum of 1 (so Wang's approval of the chair's proposals suffices); the owners
+    of building 3 vote for the lift repair; the district office declares an emergency.
     """
-    chair, treasurer = key("chair"), key("treasurer")
+    chair, treasurer, wang = key("chair"), key("treasurer"), key("wang")
+    owner, jiedao = key("owner"), key("jiedao")
 
     def signed(signer: SigningKey, label: str, entry_type: str, at: str, body: Any) -> Entry:
         return sign_entry(
             signer, community=COMMUNITY, type=entry_type, body=body, at=at, entry_id=entry_id(label)
         )
 
+    def proposal(label: str, at: str, **body: Any) -> Entry:
+        return signed(chair, label, "proposal.submitted", at, body)
+
+    election = proposal(
+        "proposal-election",
+        "2025-03-01T10:00:00+08:00",
+        title="选举王委员 Elect Wang to the committee",
+        matter="committee_election",
+        needs="owners",
+        description="Wang stands for the vacant committee seat.",
+    )
+    charter = proposal(
+        "proposal-charter",
+        "2025-03-01T10:05:00+08:00",
+        title="管理规约修订 Charter: committee quorum 1",
+        matter="charter",
+        needs="owners",
+        description="One committee approval (never the author's) authorises committee spending.",
+        documents=[sha("charter 2025 text")],
+    )
+    repair = proposal(
+        "proposal-lift",
+        "2025-03-01T10:10:00+08:00",
+        title="3号楼电梯门维修 Lift door repair, building 3",
+        matter="maintenance_use",
+        needs="owners",
+        fund="maintenance",
+        budget_fen=300_000,
+        buildings=["3"],
+        description="Replace the lift door rollers of building 3.",
+        documents=[sha("quote Lift Co 2025-03")],
+    )
+    spending = {
+        fund: proposal(
+            f"proposal-{fund}",
+            "2025-03-01T10:15:00+08:00",
+            title=title,
+            matter="spending",
+            needs="owners" if fund == "public_revenue" else "committee",
+            fund=fund,
+            budget_fen=budget,
+            description=title,
+        )
+        for fund, title, budget in (
+            ("public_revenue", "Net parking revenue into the maintenance fund", 100_000),
+            ("community", "Double Ninth lunch for elderly residents", 20_000),
+            ("property", "Refund the 2025 property surplus", 10_000),
+        )
+    }
+    emergency = proposal(
+        "proposal-emergency",
+        "2025-03-01T10:30:00+08:00",
+        title="电梯停运应急维修 Emergency: lift stopped",
+        matter="maintenance_use",
+        needs="emergency",
+        fund="maintenance",
+        budget_fen=50_000,
+        units=["3-1-502"],
+        description="The lift of building 3 stopped with no alarm working.",
+    )
+    voted = "2025-03-09T09:00:00+08:00"  # the first day after the publicity period
     interest = signed(
         treasurer,
         "interest",
         "interest.credited",
         "2025-03-21T10:00:00+08:00",
         {"fund": "maintenance", "amount_fen": 3_222, "period": "2025 Q1", "reference": "BOC-INT"},
+    )
+    expense = signed(
+        treasurer,
+        "expense",
+        "expense.paid",
+        "2025-03-10T10:00:00+08:00",
+        {
+            "fund": "community",
+            "category": "events",
+            "amount_fen": 20_000,
+            "payee": "Golden Bakery",
+            "description": "Double Ninth lunch for elderly residents",
+            "purpose": "elderly care 敬老",
+            "proposal_id": spending["community"].id,
+            "documents": [hashlib.sha256(b"invoice 0001").hexdigest()],
+        },
+    )
+    objection = signed(
+        owner,
+        "objection",
+        "objection.raised",
+        "2025-03-12T20:00:00+08:00",
+        {"target_id": expense.id, "text": "Who chose the bakery?"},
     )
     story = [
         signed(
@@ -194,8 +294,105 @@ def money_story(log: list[Entry]) -> list[Entry]:
             treasurer,
             "owner-changed",
             "unit.owner_changed",
-            "2025-03-02T09:00:00+08:00",
+            "2025-03-01T09:20:00+08:00",
             {"unit": "3-1-502", "owner": "owner-0002", "reference": "sale 2025-03"},
+        ),
+        signed(
+            chair,
+            "owner-key",
+            "key.registered",
+            "2025-03-01T09:30:00+08:00",
+            {"vkey": str(owner.verifier()), "role": "owner", "owner": "owner-0002"},
+        ),
+        election,
+        charter,
+        repair,
+        *spending.values(),
+        emergency,
+        signed(
+            jiedao,
+            "emergency",
+            "emergency.declared",
+            "2025-03-03T09:00:00+08:00",
+            {
+                "proposal_id": emergency.id,
+                "cap_fen": 50_000,
+                "units": ["3-1-502"],
+                "reason": "Lift stopped; confirmed by the street office on site.",
+            },
+        ),
+        signed(
+            owner,
+            "ballot-election",
+            "ballot.cast",
+            voted,
+            {"proposal_id": election.id, "choice": "yes"},
+        ),
+        signed(chair, "closed-election", "vote.closed", voted, {"proposal_id": election.id}),
+        signed(
+            chair,
+            "wang-registered",
+            "key.registered",
+            "2025-03-09T10:00:00+08:00",
+            {"vkey": str(wang.verifier()), "role": "committee", "election_id": election.id},
+        ),
+        signed(
+            chair,
+            "ballot-charter",
+            "ballot.recorded",
+            voted,
+            {
+                "proposal_id": charter.id,
+                "owner": "owner-0002",
+                "choice": "yes",
+                "scan_sha256": sha("paper ballot owner-0002 charter"),
+            },
+        ),
+        signed(chair, "closed-charter", "vote.closed", voted, {"proposal_id": charter.id}),
+        signed(
+            chair,
+            "charter-amended",
+            "charter.amended",
+            "2025-03-09T11:00:00+08:00",
+            {
+                "committee_quorum": 1,
+                "proposal_id": charter.id,
+                "text_sha256": sha("charter 2025 text"),
+            },
+        ),
+        signed(
+            owner, "ballot-lift", "ballot.cast", voted, {"proposal_id": repair.id, "choice": "yes"}
+        ),
+        signed(chair, "closed-lift", "vote.closed", voted, {"proposal_id": repair.id}),
+        signed(
+            chair,
+            "ballot-revenue",
+            "ballot.recorded",
+            voted,
+            {
+                "proposal_id": spending["public_revenue"].id,
+                "owner": "owner-0002",
+                "choice": "yes",
+                "scan_sha256": sha("paper ballot owner-0002 common revenue"),
+            },
+        ),
+        signed(
+            chair,
+            "closed-revenue",
+            "vote.closed",
+            voted,
+            {"proposal_id": spending["public_revenue"].id},
+        ),
+        *(
+            signed(
+                wang,
+                f"approval-{fund}",
+                "approval.signed",
+                "2025-03-09T12:00:00+08:00",
+                {"subject_id": submitted.id},
+            )
+            for fund, submitted in spending.items()
+            if fund != "public_revenue"  # common revenue is spent as the owners decide
         ),
         interest,
         signed(
@@ -218,43 +415,31 @@ def money_story(log: list[Entry]) -> list[Entry]:
                 "donor_consent": True,
             },
         ),
-        signed(
-            treasurer,
-            "expense",
-            "expense.paid",
-            "2025-03-07T10:00:00+08:00",
-            {
-                "fund": "community",
-                "category": "events",
-                "amount_fen": 20_000,
-                "payee": "Golden Bakery",
-                "description": "Double Ninth lunch for elderly residents",
-                "purpose": "elderly care 敬老",
-                "documents": [hashlib.sha256(b"invoice 0001").hexdigest()],
-            },
-        ),
+        expense,
         signed(
             treasurer,
             "draw",
             "maintenance.drawn",
-            "2025-03-08T10:00:00+08:00",
+            "2025-03-10T11:00:00+08:00",
             {
                 "amount_fen": 300_000,
                 "buildings": ["3"],
                 "payee": "Lift Co",
                 "description": "lift door repair, building 3",
+                "proposal_id": repair.id,
             },
         ),
         signed(
             treasurer,
             "transfer",
             "transfer.made",
-            "2025-03-09T10:00:00+08:00",
+            "2025-03-10T12:00:00+08:00",
             {
                 "from_fund": "public_revenue",
                 "to_fund": "maintenance",
                 "amount_fen": 100_000,
                 "description": "net parking revenue into the maintenance fund",
+                "proposal_id": spending["public_revenue"].id,
             },
         ),
         signed(
@@ -269,7 +454,41 @@ def money_story(log: list[Entry]) -> list[Entry]:
             "surplus",
             "surplus.refunded",
             "2025-03-11T10:00:00+08:00",
-            {"amount_fen": 10_000, "year": 2025, "description": "refund by area"},
+            {
+                "amount_fen": 10_000,
+                "year": 2025,
+                "description": "refund by area",
+                "proposal_id": spending["property"].id,
+            },
+        ),
+        *(
+            signed(
+                treasurer,
+                f"progress-{stage}",
+                "project.progressed",
+                f"2025-03-1{n}T10:00:00+08:00",
+                {"proposal_id": repair.id, "stage": stage, "documents": [sha(f"lift {stage}")]},
+            )
+            for n, stage in enumerate(("contracted", "started", "completed"), start=2)
+        ),
+        signed(
+            chair,
+            "review",
+            "project.reviewed",
+            "2025-03-20T10:00:00+08:00",
+            {"proposal_id": repair.id, "rating": 4, "summary": "The lift runs quietly again."},
+        ),
+        objection,
+        signed(
+            treasurer,
+            "answer",
+            "objection.answered",
+            "2025-03-13T10:00:00+08:00",
+            {
+                "objection_id": objection.id,
+                "outcome": "explained",
+                "text": "Three quotes were compared; the bakery was cheapest (documents attached).",
+            },
         ),
         signed(
             treasurer,
@@ -411,14 +630,19 @@ def entry_vectors(log: TinyLog) -> dict[str, dict[str, Any]]:
     def resigned_expense(**body: Any) -> bytes:
         return jcs(raw_signed(treasurer, {**expense.unsigned(), "body": {**expense.body, **body}}))
 
-    money = {
-        f"valid-{item.type.replace('.', '-').replace('_', '-')}": logged(
-            f"{item.type}: valid on top of the tiny log (make_vectors.money_story)",
-            item.entry_bytes(),
-            "ok",
+    money: dict[str, dict[str, Any]] = {}
+    for item in story:  # the first entry of each type (later ones are valid too, not vectors)
+        name = f"valid-{item.type.replace('.', '-').replace('_', '-')}"
+        if item.type == "key.registered" and item.body["role"] == "committee":
+            name = "valid-key-registered-committee"  # elected: cites the owners' election
+        money.setdefault(
+            name,
+            logged(
+                f"{item.type}: valid on top of the tiny log (make_vectors.money_story)",
+                item.entry_bytes(),
+                "ok",
+            ),
         )
-        for item in story
-    }
     expense_jcs = expense.entry_bytes().decode()
     money.update(
         {
