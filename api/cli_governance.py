@@ -36,10 +36,8 @@ from api.cli_common import (
 )
 from api.settings import Settings
 from ledger.core.errors import MalformedError
-from ledger.core.governance_rules import authorised
-from ledger.core.governance_state import Proposal
-from ledger.core.money import percentage_text, yuan
-from ledger.core.state import CommunityState
+from ledger.core.money import yuan
+from projections.proposals import all_proposals
 
 ProposalIdOpt = Annotated[str, typer.Option("--proposal", help="the proposal's entry id")]
 UnitsOpt = Annotated[str | None, typer.Option("--units", help="scope: units, e.g. 1-1-101,1-1-102")]
@@ -314,57 +312,6 @@ def charter(
 # --- where the proposals stand -------------------------------------------------------------------
 
 
-def _fraction(numerator: int, denominator: int) -> dict[str, Any]:
-    return {
-        "numerator": numerator,
-        "denominator": denominator,
-        "percent": percentage_text(numerator, denominator),
-    }
-
-
-def proposal_figures(state: CommunityState, proposal: Proposal) -> dict[str, Any]:
-    """One proposal as ``proposals --json`` prints it, computed from the fold."""
-    spent = state.books.spent.get(proposal.id, 0)
-    live = {k.vkey.name for k in state.live_keys("committee")}
-    counted = sorted((proposal.approvals & live) - {proposal.author})
-    figures: dict[str, Any] = {
-        "id": proposal.id,
-        "index": proposal.index,
-        "title": proposal.title,
-        "matter": proposal.matter,
-        "needs": proposal.needs,
-        "author": proposal.author,
-        "fund": proposal.fund,
-        "budget_fen": proposal.budget_fen,
-        "publicity_ends": proposal.publicity_ends,
-        "units": list(proposal.units),
-        "whole_estate": proposal.whole_estate,
-        "approved": authorised(state, proposal, ""),
-        "approvals": {"count": len(counted), "by": counted, "quorum": state.committee_quorum()},
-        "spent_fen": spent,
-        "remaining_fen": None if proposal.budget_fen is None else proposal.budget_fen - spent,
-        "stage": proposal.stage,
-        "reviewed": proposal.reviewed,
-        "emergency": proposal.emergency is not None,
-        "emergency_cap_fen": proposal.emergency.cap_fen if proposal.emergency else None,
-        "tally": None,
-    }
-    tally = proposal.tally
-    if tally is not None:
-        figures["tally"] = {
-            **tally.as_dict(),
-            "participation": {
-                "area": _fraction(tally.voted_area_cm2, tally.total_area_cm2),
-                "owners": _fraction(tally.voted_owners, tally.total_owners),
-            },
-            "approval": {
-                "area": _fraction(tally.yes_area_cm2, tally.voted_area_cm2),
-                "owners": _fraction(tally.yes_owners, tally.voted_owners),
-            },
-        }
-    return figures
-
-
 def proposals(
     community: CommunityOpt,
     db: DbOpt = None,
@@ -380,8 +327,7 @@ def proposals(
             state = service.state(community)
         finally:
             service.close()
-        listed = sorted(state.gov.proposals.values(), key=lambda p: p.index)
-        return [proposal_figures(state, p) for p in listed]
+        return all_proposals(state)
 
     rows = guard(read)
     if as_json:
