@@ -28,16 +28,25 @@ from api.cli_common import (
     out,
     progress_bar,
     submit_signed,
+    usage,
 )
 from api.cli_governance import GOVERNANCE_COMMANDS
 from api.cli_import import import_file
 from api.cli_record import record_app
+from api.cli_statements import statement_app
+from api.cli_witness import witness_app
 from api.settings import DEFAULT_PUBLIC_HOST, Settings
 from ledger.core.entry import Entry, sign_entry
-from ledger.core.errors import KeyFileExistsError, MalformedError
+from ledger.core.errors import KeyFileExistsError, MalformedError, NotFoundError
 from ledger.core.keys import KEY_TYPE_COSIGNATURE, KEY_TYPE_ED25519, SigningKey
 from ledger.core.policy import build_policy
-from ledger.store.publish import export_log, keychain_text, published_checkpoint, receipt_text
+from ledger.store.publish import (
+    export_log,
+    keychain_text,
+    published_checkpoint,
+    receipt_text,
+    unit_entry_indices,
+)
 from ledger.store.service import LedgerService
 
 app = typer.Typer(
@@ -52,6 +61,8 @@ log_app = typer.Typer(
 app.add_typer(key_app, name="key")
 app.add_typer(record_app, name="record")
 app.add_typer(log_app, name="log")
+app.add_typer(witness_app, name="witness")
+app.add_typer(statement_app, name="statement")
 
 # --- keys -------------------------------------------------------------------------------------
 
@@ -164,29 +175,48 @@ def submit(
 def receipt(
     community: CommunityOpt,
     out_dir: Annotated[Path, typer.Option("--out", help="folder for the .tlog-proof and keychain")],
-    entry: Annotated[str, typer.Option("--entry", help="the entry id")],
+    entry: Annotated[str | None, typer.Option("--entry", help="the entry id")] = None,
+    unit: Annotated[
+        str | None,
+        typer.Option("--unit", help="every entry concerning this unit (its body or its money)"),
+    ] = None,
     db: DbOpt = None,
     keys: KeysOpt = None,
 ) -> None:
-    """Write a receipt (.tlog-proof) for an entry, with the key chain beside it."""
+    """Write receipts (.tlog-proof) for an entry or for every entry of a unit, with the key chain."""
+    if (entry is None) == (unit is None):
+        raise usage("give exactly one of --entry and --unit", "请且只给出 --entry 或 --unit 之一")
     settings = Settings.resolve(db, keys)
 
-    def make() -> Path:
+    def make() -> list[Path]:
         service = settings.open_service()
-        index = service.state(community).index_of(entry)
-        if index is None:
-            raise MalformedError(
-                f"no entry {entry} in {community}", f"{community} 中没有条目 {entry}"
-            )
         published = published_checkpoint(service, community)
+        if entry is not None:
+            index = service.state(community).index_of(entry)
+            if index is None:
+                raise MalformedError(
+                    f"no entry {entry} in {community}", f"{community} 中没有条目 {entry}"
+                )
+            indices = [index]
+        else:
+            indices = unit_entry_indices(service, published, unit or "")
+            if not indices:
+                raise NotFoundError(
+                    f"no published entry of {community} concerns unit {unit}",
+                    f"{community} 已发布的条目中没有涉及房屋 {unit} 的",
+                )
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / f"{entry}.tlog-proof"
-        target.write_text(receipt_text(service, published, index), encoding="utf-8")
+        written = []
+        for index in indices:
+            entry_id = json.loads(service.entries(community, index, index + 1)[0])["id"]
+            target = out_dir / f"{entry_id}.tlog-proof"
+            target.write_text(receipt_text(service, published, index), encoding="utf-8")
+            written.append(target)
         (out_dir / "keychain").write_text(keychain_text(service, published), encoding="utf-8")
-        return target
+        return written
 
-    path = guard(make)
-    out.print(str(path), highlight=False)
+    for path in guard(make):
+        out.print(str(path), highlight=False)
 
 
 @log_app.command("export")
@@ -196,6 +226,14 @@ def log_export(
     db: DbOpt = None,
     keys: KeysOpt = None,
     as_json: JsonOpt = False,
+    unwitnessed: Annotated[
+        bool,
+        typer.Option(
+            "--unwitnessed",
+            help="export the newest signed checkpoint even short of the witness quorum "
+            "(to take to witnesses: glasspocket witness cosign)",
+        ),
+    ] = False,
 ) -> None:
     """Export the log (checkpoint, policy, keychain, tiles) for any static web host."""
     settings = Settings.resolve(db, keys)
@@ -207,6 +245,7 @@ def log_export(
                 community,
                 out_dir,
                 lambda done, _total: bar.update(task, completed=done),
+                require_quorum=not unwitnessed,
             )
         )
     info: dict[str, Any] = {

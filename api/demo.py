@@ -18,11 +18,13 @@ from typing import Any
 
 from api.demo_governance import GovernanceStory
 from api.demo_story import BANK_FEE_NOT_YET_BOOKED_FEN, BOOKS, Draft, StoryUnit, YearStory
+from api.demo_witnesses import demo_policy, witness_demo
 from ledger.core.entry import Entry, sign_entry
 from ledger.core.keys import KEY_TYPE_ED25519, SigningKey
-from ledger.core.policy import build_policy
 from ledger.core.rules import apply
 from ledger.core.state import CommunityState
+from ledger.core.statement_rules import expected_body
+from ledger.core.statements import statement_id
 from ledger.store.service import LedgerService
 
 COMMUNITY = "demo"
@@ -44,12 +46,12 @@ class DemoCast:
     public_host: str
     keys: dict[str, SigningKey] = field(default_factory=dict)
 
-    def key(self, handle: str, name: str | None = None) -> SigningKey:
+    def key(
+        self, handle: str, name: str | None = None, key_type: int = KEY_TYPE_ED25519
+    ) -> SigningKey:
         if handle not in self.keys:
             material = hashlib.sha256(f"glasspocket-demo/{self.seed}/{handle}".encode()).digest()
-            self.keys[handle] = SigningKey(
-                name or f"{COMMUNITY}/{handle}", KEY_TYPE_ED25519, material
-            )
+            self.keys[handle] = SigningKey(name or f"{COMMUNITY}/{handle}", key_type, material)
         return self.keys[handle]
 
     @property
@@ -114,10 +116,12 @@ class DemoWriter:
         self.cast = cast
         self.counter = 0
 
-    def entry(self, handle: str, entry_type: str, at: str, body: dict[str, Any]) -> Entry:
+    def entry(
+        self, handle: str, entry_type: str, at: str, body: dict[str, Any], entry_id: str = ""
+    ) -> Entry:
         self.counter += 1
         digest = hashlib.sha256(f"demo-entry/{self.cast.seed}/{self.counter}".encode()).digest()
-        entry_id = str(uuid.UUID(bytes=digest[:16], version=4))
+        entry_id = entry_id or str(uuid.UUID(bytes=digest[:16], version=4))
         return sign_entry(
             self.cast.key(handle),
             community=COMMUNITY,
@@ -141,7 +145,7 @@ def build_demo(
     writer = DemoWriter(cast)
     service.add_log_key(cast.log_key)
     founded = _founding(writer, cast)
-    policy = str(build_policy(cast.log_key.verifier(), [], "none"))
+    policy = demo_policy(cast.log_key, cast.key)
     state = apply(CommunityState(), founded)
     story_units = [StoryUnit(u.code, u.building, u.area_cm2, u.owner) for u in units]
     e_voters = {u.owner: f"owner-{u.code}" for u in owner_key_units(units)}
@@ -156,6 +160,7 @@ def build_demo(
         service.submit_batch(COMMUNITY, story[start : start + BATCH])
         if progress is not None:
             progress(min(start + BATCH, len(story)), len(story))
+    witness_demo(service, cast.key, cast.log_key)
     return cast
 
 
@@ -228,7 +233,8 @@ def sign_drafts(writer: DemoWriter, drafts: list[Draft], state: CommunityState) 
     """Sign each draft with its actor's key, in order, folding as we go (the demo must be lawful).
 
     Placeholders resolve against the state at that point: ``@tag`` cites an earlier
-    draft's entry id; a bank assertion's BOOKS balance is what the books then say.
+    draft's entry id; a bank assertion's BOOKS balance is what the books then say; a
+    statement's body is computed by the rules' own function, with its deterministic id.
     """
     ids: dict[str, str] = {}
     entries: list[Entry] = []
@@ -241,7 +247,11 @@ def sign_drafts(writer: DemoWriter, drafts: list[Draft], state: CommunityState) 
             body["balance_fen"] = state.balance(body["fund"]) - (
                 BANK_FEE_NOT_YET_BOOKED_FEN if draft.tag == "bank-fee" else 0
             )
-        entry = writer.entry(draft.actor, draft.type, draft.at, body)
+        entry_id = ""
+        if draft.type == "statement.published":
+            body = expected_body(state, body["period"])
+            entry_id = statement_id(COMMUNITY, body["period"])
+        entry = writer.entry(draft.actor, draft.type, draft.at, body, entry_id)
         apply(state, entry)
         if draft.tag is not None:
             ids[draft.tag] = entry.id

@@ -12,6 +12,7 @@ import random
 from collections.abc import Iterator, Sequence
 
 from api.demo_story import Draft, StoryUnit, at
+from ledger.core.statements import statement_at
 
 PAPER_BALLOT_CLERK = "committee-li"
 
@@ -52,6 +53,7 @@ class GovernanceStory:
             *self._objections(),
             *self._year_end_refund(),
             *self._lost_phone(),
+            *self._quarterly_statements(),
         ]
 
     # --- pieces -----------------------------------------------------------------------------------
@@ -369,3 +371,23 @@ class GovernanceStory:
                 "reason": f"业主 {owner} 手机遗失，密钥作废 phone lost; key revoked",
             },
         )
+
+    def _quarterly_statements(self) -> Iterator[Draft]:
+        """资金公开: the treasurer publishes each quarter at its last second; two members approve."""
+        approvals_on = {
+            "2025Q1": "2025-04",
+            "2025Q2": "2025-07",
+            "2025Q3": "2025-10",
+            "2025Q4": "2026-01",
+        }
+        for period, month in approvals_on.items():
+            yield Draft(
+                statement_at(period),
+                "treasurer",
+                "statement.published",
+                {"period": period},
+                f"statement-{period}",
+            )
+            yield from self._approve(
+                f"statement-{period}", at(month, 6, "10:00:00"), ("committee-wang", "committee-li")
+            )

@@ -34,8 +34,9 @@ def describe(spec: Field) -> str:
         return f": {spec.min_items}-{most} × {inner or 'string'}".rstrip()
     if isinstance(spec, Obj):
         return " {" + fields(spec) + "}"
-    assert isinstance(spec, Str)
-    return ""
+    if isinstance(spec, Str):
+        return ""
+    return " (object: see the type's schema)"
 
 
 def fields(spec: Obj) -> str:

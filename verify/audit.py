@@ -22,7 +22,7 @@ from typing import Any
 
 from ledger.core.entry import parse_logged_entry
 from ledger.core.errors import LedgerError, RuleViolation
-from ledger.core.merkle import consistency_proof
+from ledger.core.merkle import consistency_proof, leaf_hash, root_at
 from ledger.core.money_bodies import FUNDS
 from ledger.core.notices import notices
 from ledger.core.policy import Policy, VerifiedCheckpoint
@@ -80,10 +80,10 @@ def _replay(
                 types[entry.type] += 1
             except LedgerError as exc:
                 report.violation(exc, f"#{index}")
-                state.size = index + 1
+                _skip(state, index, data)
             except UNEXPECTED_ERRORS as exc:  # malformed input is a violation, never a crash
                 report.unverifiable(exc, f"#{index}")
-                state.size = index + 1
+                _skip(state, index, data)
             if progress is not None:
                 progress(index + 1, verified.size)
     except LedgerError as exc:
@@ -92,6 +92,12 @@ def _replay(
         report.unverifiable(exc, "tiles")
     report.facts["entries_by_type"] = dict(sorted(types.items()))
     return state
+
+
+def _skip(state: CommunityState, index: int, data: bytes) -> None:
+    """Step over a refused entry: it still stands in the tree later statements cover."""
+    state.size = index + 1
+    state.statements.merkle.append(leaf_hash(data))
 
 
 def _check_genesis(state: CommunityState, verified: VerifiedCheckpoint, report: Report) -> None:
@@ -110,7 +116,9 @@ def _compare_with_memory(
 ) -> None:
     reader = TileHashReader(verified.size, verified.root, source.read)
     try:
-        seen = memory.observe(verified, lambda m, n: consistency_proof(m, n, reader))
+        seen = memory.observe(
+            verified, lambda m, n: consistency_proof(m, n, reader), lambda m: root_at(m, reader)
+        )
     except ForkError as exc:
         report.violation(exc, "memory")
         report.facts["evidence"] = str(exc.evidence_path)

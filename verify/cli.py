@@ -2,7 +2,8 @@
 
 Exit status: 0 when no violation is found (notices are printed and do not change
 it), 1 when there is a violation (one line each), 2 for a usage error (a missing
-file, an unreadable policy).
+file, an unreadable policy). ``evidence`` exits 0 when the file proves a fork, 1
+when it does not, 2 when it cannot be read.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from ledger.core.errors import LedgerError
 from ledger.core.money import yuan
 from ledger.core.policy import Policy
 from verify.audit import audit_log
+from verify.evidence import check_evidence
 from verify.memory import CheckpointMemory
 from verify.receipt import verify_receipt
 from verify.report import Report, language
 from verify.sources import open_source
+from verify.statement import verify_statement
 
 TEXT = {
     "ok": {"zh": "验证通过：未发现违规。", "en": "Verified: no violation found."},
@@ -28,6 +31,14 @@ TEXT = {
     "violation": {"zh": "违规", "en": "VIOLATION"},
     "notice": {"zh": "提示", "en": "notice"},
     "progress": {"zh": "正在验证", "en": "verifying"},
+    "fork_proven": {
+        "zh": "分叉已证实：日志密钥签署了两段不可能同时为真的历史。",
+        "en": "FORK PROVEN: the log key signed two histories that cannot both be true.",
+    },
+    "fork_not_proven": {
+        "zh": "此文件不能证明分叉。",
+        "en": "This file does not prove a fork.",
+    },
 }
 
 FACT_LABELS = {
@@ -55,6 +66,9 @@ FACT_LABELS = {
     "signer_checked": ("已验证签名人", "signer checked"),
     "signer_role": ("签名人角色", "signer role"),
     "evidence": ("分叉证据", "fork evidence"),
+    "period": ("报表期间", "statement period"),
+    "covered": ("覆盖条目范围", "entries covered"),
+    "full": ("已重放日志并重算数字", "log replayed, figures recomputed"),
 }
 
 FUND_LABELS = {
@@ -108,6 +122,17 @@ def _parser() -> argparse.ArgumentParser:
     receipt.add_argument(
         "--keychain", help="key chain file (default: a 'keychain' file beside the receipt)"
     )
+    statement = sub.add_parser("statement", help="verify a statement bundle (.statement.json)")
+    statement.add_argument("file", help="the .statement.json bundle")
+    statement.add_argument("--policy", required=True, help="the trust policy file")
+    statement.add_argument(
+        "--log", help="also replay the log (directory or http(s) prefix) and recompute every figure"
+    )
+    evidence = sub.add_parser(
+        "evidence", help="check a fork-evidence file: exit 0 when it proves a fork"
+    )
+    evidence.add_argument("file", help="the fork-evidence file (glasspocket/fork-evidence@v1)")
+    evidence.add_argument("--policy", required=True, help="the trust policy file")
     return parser
 
 
@@ -121,7 +146,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.message(lang) if isinstance(exc, LedgerError) else str(exc)
         print(f"glasspocket-verify: {message}", file=sys.stderr)
         return 2
-    _print(report, lang, args.json)
+    if args.command == "evidence":
+        _print(report, lang, args.json, "fork_proven" if report.ok else "fork_not_proven")
+    else:
+        _print(report, lang, args.json)
     return 0 if report.ok else 1
 
 
@@ -135,10 +163,15 @@ def _read(path: str) -> bytes:
 
 
 def _run(args: argparse.Namespace, policy: Policy) -> Report:
+    if args.command == "evidence":
+        return check_evidence(_read(args.file), policy)
     memory = CheckpointMemory()
     if args.command == "log":
         progress = _progress_printer(language(args.lang)) if sys.stderr.isatty() else None
         return audit_log(open_source(args.source), policy, memory, progress)
+    if args.command == "statement":
+        source = open_source(args.log) if args.log else None
+        return verify_statement(_read(args.file), policy, source, memory)
     receipt = _read(args.file).decode("utf-8", errors="replace")
     keychain_path = Path(args.keychain) if args.keychain else Path(args.file).parent / "keychain"
     keychain = keychain_path.read_text(encoding="utf-8") if keychain_path.exists() else None
@@ -158,7 +191,7 @@ def _progress_printer(lang: str) -> Callable[[int, int], None]:
     return show
 
 
-def _print(report: Report, lang: str, as_json: bool) -> None:
+def _print(report: Report, lang: str, as_json: bool, verdict_key: str | None = None) -> None:
     if as_json:
         print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
         return
@@ -169,7 +202,7 @@ def _print(report: Report, lang: str, as_json: bool) -> None:
         zh, en = FACT_LABELS.get(key, (key, key))
         print(f"  {zh if lang == 'zh' else en}: {_fact_text(key, value, lang)}")
     verdict = TEXT["ok"][lang] if report.ok else TEXT["fail"][lang].format(n=len(report.violations))
-    print(verdict)
+    print(TEXT[verdict_key][lang] if verdict_key else verdict)
 
 
 if __name__ == "__main__":

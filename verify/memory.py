@@ -74,11 +74,16 @@ class CheckpointMemory:
         tmp.replace(path)
 
     def observe(
-        self, verified: VerifiedCheckpoint, proof_from: ProofProvider | None = None
+        self,
+        verified: VerifiedCheckpoint,
+        proof_from: ProofProvider | None = None,
+        subtree_root: Callable[[int], bytes] | None = None,
     ) -> Observation:
         """Compare ``verified`` with memory; move forward if proven consistent, else raise ForkError.
 
-        ``proof_from(old_size, new_size)`` gives a consistency proof from the newer log.
+        ``proof_from(old_size, new_size)`` gives a consistency proof from the newer log;
+        ``subtree_root(old_size)`` the newer log's root at that size. An RFC 6962 proof
+        from a power-of-two size leaves that root out, so the evidence then starts with it.
         """
         old_note = self.remembered(verified.origin)
         if old_note is None:
@@ -105,6 +110,8 @@ class CheckpointMemory:
         try:
             verify_consistency(old.size, new.size, proof, old.root, new.root)
         except ProofError:
+            if old.size & (old.size - 1) == 0 and subtree_root is not None:
+                proof = [subtree_root(old.size), *proof]
             raise self._fork(old_note, verified.note_text, proof, old.size) from None
         self._remember(verified)
         return Observation(

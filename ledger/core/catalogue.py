@@ -14,6 +14,7 @@ from ledger.core.errors import MalformedError
 from ledger.core.governance_bodies import GOVERNANCE_BODIES, GOVERNANCE_SIGNERS
 from ledger.core.money_bodies import MONEY_BODIES, MONEY_SIGNERS, UUID_PATTERN
 from ledger.core.schema import Enum, Int, ListOf, Obj, Str
+from ledger.core.statement_bodies import STATEMENT_BODIES, STATEMENT_SIGNERS
 
 ROLES = ("committee", "treasurer", "trustee", "authority", "owner")
 
@@ -110,6 +111,7 @@ BODIES: Mapping[str, Obj] = {
     ),
     **MONEY_BODIES,
     **GOVERNANCE_BODIES,
+    **STATEMENT_BODIES,
 }
 
 SIGNER_ROLES: Mapping[str, frozenset[str]] = {
@@ -122,6 +124,7 @@ SIGNER_ROLES: Mapping[str, frozenset[str]] = {
     "trustee.contract_set": frozenset({"committee"}),
     **MONEY_SIGNERS,
     **GOVERNANCE_SIGNERS,
+    **STATEMENT_SIGNERS,
 }
 
 TYPES = frozenset(BODIES)

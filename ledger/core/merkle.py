@@ -264,6 +264,24 @@ def verify_consistency(
         )
 
 
+def roots_from_consistency_proof(
+    size1: int, size2: int, proof: Sequence[bytes], root1: bytes
+) -> tuple[bytes, bytes]:
+    """The (older, newer) roots a consistency proof from size1 to size2 leads to (RFC 9162 §2.1.4.2).
+
+    For fork evidence: a proof that leads to the newer root but to another older root
+    shows the newer tree does not extend the older one. ``root1`` is used only when
+    size1 is a power of two (the proof then omits it). ProofError if malformed.
+    """
+    if not 0 < size1 < size2:
+        raise ProofError(
+            f"no consistency proof from size {size1} to size {size2} (need 0 < size1 < size2)",
+            f"从 {size1} 到 {size2} 没有一致性证明（需要 0 < 旧大小 < 新大小）",
+        )
+    _check_hash_list(proof)
+    return _roots_from_consistency_proof(size1, size2, proof, root1)
+
+
 def _roots_from_consistency_proof(
     size1: int, size2: int, proof: Sequence[bytes], root1: bytes
 ) -> tuple[bytes, bytes]:

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from ledger.core import statement_rules
 from ledger.core.catalogue import SIGNER_ROLES
 from ledger.core.entry import Entry, verify_entry_signature
 from ledger.core.errors import (
@@ -78,6 +79,7 @@ def check_envelope(
 def evolve(state: CommunityState, entry: Entry) -> None:
     """Fold an entry that has passed ``check`` into ``state``."""
     _evolve_type(state, entry)
+    statement_rules.note_entry(state, entry)
     state.entry_index[uuid.UUID(entry.id).int] = state.size
     state.size += 1
 
@@ -88,6 +90,12 @@ def check_not_future(entry: Entry, now: datetime) -> None:
         raise FutureTimestampError(
             f"entry {entry.id}: 'at' {entry.at} is more than five minutes in the future",
             f"条目 {entry.id}：时间 {entry.at} 超前服务器时钟五分钟以上",
+            entry_id=entry.id,
+        )
+    if entry.type == "statement.published" and entry.at_datetime() > now:
+        raise FutureTimestampError(
+            f"entry {entry.id}: the period ends at {entry.at}; it can be published only after that",
+            f"条目 {entry.id}：该期间于 {entry.at} 结束，期满后方可发布报表",
             entry_id=entry.id,
         )
 
@@ -189,6 +197,8 @@ def check_type_rules(state: CommunityState, entry: Entry) -> None:
     if is_money_type(entry.type):
         check_authorisation(state, entry)
         state.books.check(spending_of(state, entry, effect_of(state, entry)), entry.id)
+    elif statement_rules.is_statement_entry(state, entry):
+        statement_rules.check(state, entry)
     elif entry.type in GOVERNANCE_CHECKS:
         GOVERNANCE_CHECKS[entry.type](state, entry)
     else:
@@ -196,6 +206,9 @@ def check_type_rules(state: CommunityState, entry: Entry) -> None:
 
 
 def _evolve_type(state: CommunityState, entry: Entry) -> None:
+    if statement_rules.is_statement_entry(state, entry):
+        statement_rules.evolve(state, entry)
+        return
     if entry.type in GOVERNANCE_EVOLVERS:
         GOVERNANCE_EVOLVERS[entry.type](state, entry)
         return

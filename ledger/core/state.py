@@ -13,6 +13,7 @@ from typing import Any
 from ledger.core.effects import Books, Effect
 from ledger.core.governance_state import Governance
 from ledger.core.keys import VerifierKey
+from ledger.core.statement_state import StatementBook
 
 
 @dataclass
@@ -81,6 +82,7 @@ class CommunityState:
     bank: dict[str, BankAssertion] = field(default_factory=dict)  # fund -> latest assertion
     gov: Governance = field(default_factory=Governance)
     key_history: list[int] = field(default_factory=list)  # entries that change who may sign
+    statements: StatementBook = field(default_factory=StatementBook)  # period flows, tree
 
     def index_of(self, entry_id: str) -> int | None:
         """The log index of the entry with this id, if it is in the log."""

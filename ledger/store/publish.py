@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ledger.core.entry import parse_logged_entry
 from ledger.core.errors import LedgerError, NotFoundError
 from ledger.core.keychain import KeychainItem, format_keychain
 from ledger.core.merkle import inclusion_proof
@@ -38,13 +39,21 @@ class Published:
     verified: VerifiedCheckpoint
 
 
-def published_checkpoint(service: LedgerService, community: str) -> Published:
+def published_checkpoint(
+    service: LedgerService, community: str, require_quorum: bool = True
+) -> Published:
+    """The newest stored checkpoint that meets the community's policy, with its cosignatures.
+
+    With ``require_quorum=False``, the newest the log key signed, with whatever
+    cosignatures it has: what an operator takes to witnesses, never what residents get.
+    """
     info = service.community_info(community)
     policy = Policy.parse(info["policy"])
+    checker = policy if require_quorum else replace(policy, quorum="none")
     for size in reversed(service.checkpoint_sizes(community)):
-        note = service.checkpoint_note(community, size)
+        note = service.cosigned_note(community, size)
         try:
-            return Published(community, policy, policy.check(note))
+            return Published(community, policy, checker.check(note))
         except LedgerError:
             continue
     raise NotFoundError(
@@ -90,6 +99,40 @@ def receipt_text(service: LedgerService, published: Published, index: int) -> st
     return format_tlog_proof(TlogProof(index, tuple(proof), published.verified.note_text, entry))
 
 
+def unit_entry_indices(service: LedgerService, published: Published, unit: str) -> list[int]:
+    """Indices (within the published checkpoint) of the entries that concern ``unit``.
+
+    An entry concerns a unit when its body names it (``unit``, or ``units`` listing it),
+    when its money effect moves that unit's maintenance sub-account, first deposit,
+    fees paid or surplus refund (draws, interest, transfers, refunds apportioned to
+    it), or when it reverses an entry that concerns the unit.
+    """
+    community = published.community
+    state = service.state(community)
+    found: list[int] = []
+    concerned: set[int] = set()
+    for index, data in enumerate(service.iter_entries(community, 0, published.verified.size)):
+        entry = parse_logged_entry(data)
+        body = entry.body
+        effect = state.effects.get(index)
+        touches = body.get("unit") == unit or unit in (body.get("units") or [])
+        if effect is not None:
+            touches = touches or any(
+                unit in deltas
+                for deltas in (
+                    effect.subaccounts,
+                    effect.first_deposits,
+                    effect.property_paid,
+                    effect.refunds,
+                )
+            )
+        cited = state.index_of(body["entry_id"]) if entry.type == "entry.reversed" else None
+        if touches or (cited is not None and cited in concerned):
+            concerned.add(index)
+            found.append(index)
+    return found
+
+
 def export_files(service: LedgerService, published: Published) -> Iterator[tuple[str, bytes]]:
     """Every file of the export: tiles and entry bundles, then policy, keychain and checkpoint.
 
@@ -116,10 +159,14 @@ def export_files(service: LedgerService, published: Published) -> Iterator[tuple
 
 
 def export_log(
-    service: LedgerService, community: str, out_dir: str | Path, progress: Progress | None = None
+    service: LedgerService,
+    community: str,
+    out_dir: str | Path,
+    progress: Progress | None = None,
+    require_quorum: bool = True,
 ) -> Published:
     """Write the export to ``out_dir`` (created if need be); returns what was published."""
-    published = published_checkpoint(service, community)
+    published = published_checkpoint(service, community, require_quorum)
     root = Path(out_dir)
     root.mkdir(parents=True, exist_ok=True)
     for count, (path, data) in enumerate(export_files(service, published), start=1):

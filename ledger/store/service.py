@@ -22,16 +22,26 @@ from sqlalchemy.engine import Engine
 
 from ledger.core.entry import Entry, parse_entry_json
 from ledger.core.errors import (
+    CheckpointError,
     DuplicateIdError,
     GenesisError,
+    InvalidSignatureError,
     LedgerError,
     NotFoundError,
+    PolicyError,
     RuleViolation,
     WrongCommunityError,
 )
 from ledger.core.keys import SigningKey
 from ledger.core.merkle import leaf_hash, root_at
-from ledger.core.note import format_checkpoint, sign_note
+from ledger.core.note import (
+    add_signature_lines,
+    format_checkpoint,
+    parse_signature_line,
+    sign_note,
+    verify_note_signature,
+)
+from ledger.core.policy import Policy
 from ledger.core.rules import check, check_not_future
 from ledger.core.state import CommunityState
 from ledger.store import tables
@@ -376,6 +386,71 @@ class LedgerService:
         if row is None:
             raise NotFoundError(f"no checkpoint of size {size}", f"没有大小为 {size} 的检查点")
         return str(row[0])
+
+    # --- cosignatures ----------------------------------------------------------------------------
+
+    def add_cosignature(self, community: str, size: int, line: str) -> str:
+        """Store a witness's cosignature line on the checkpoint of ``size``; returns the witness.
+
+        The line must be a cosignature by a witness of the community's policy and verify
+        on that checkpoint; otherwise nothing is stored (CheckpointError / PolicyError).
+        Stored lines are never replaced: a second line by the same witness for the same
+        size is accepted and ignored.
+        """
+        policy = Policy.parse(self.community_info(community)["policy"])
+        note = self.checkpoint_note(community, size)
+        signature = parse_signature_line(line.removesuffix("\n"))
+        matching = [
+            (name, witness)
+            for name, witness in policy.witnesses.items()
+            if witness.vkey.name == signature.name and witness.vkey.key_id == signature.key_hash
+        ]
+        if not matching:
+            raise PolicyError(
+                f"{signature.name} is not a witness of {community}'s trust policy",
+                f"{signature.name} 不是小区 {community} 信任策略中的见证人",
+            )
+        name, witness = matching[0]
+        try:
+            verify_note_signature(add_signature_lines(note, [signature.line()]), witness.vkey)
+        except InvalidSignatureError as exc:
+            raise CheckpointError(
+                f"cosignature of witness {name} on size {size} does not verify: {exc.en}",
+                f"见证人 {name} 对大小 {size} 的见证签名验证失败：{exc.zh}",
+            ) from None
+        if name not in self.cosignature_lines(community, size):
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        insert(tables.cosignatures),
+                        [
+                            {
+                                "community": community,
+                                "size": size,
+                                "witness": name,
+                                "line": signature.line(),
+                            }
+                        ],
+                    )
+            except Exception as exc:  # a concurrent writer stored this witness's line first
+                if "UNIQUE" not in str(exc).upper() and "duplicate" not in str(exc).lower():
+                    raise
+        return name
+
+    def cosignature_lines(self, community: str, size: int) -> dict[str, str]:
+        """The stored cosignature lines on the checkpoint of ``size``, by policy witness name."""
+        t = tables.cosignatures
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.witness, t.c.line).where(t.c.community == community, t.c.size == size)
+            ).all()
+        return {str(row[0]): str(row[1]) for row in rows}
+
+    def cosigned_note(self, community: str, size: int) -> str:
+        """The checkpoint of ``size`` with every stored cosignature line after the log's."""
+        note = self.checkpoint_note(community, size)
+        lines = self.cosignature_lines(community, size)
+        return add_signature_lines(note, [lines[name] for name in sorted(lines)]) if lines else note
 
     def checkpoint_sizes(self, community: str) -> list[int]:
         t = tables.checkpoints

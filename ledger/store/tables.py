@@ -4,7 +4,9 @@
 - ``gp_leaves``: the RFC 6962 leaf hash of every entry, by index.
 - ``gp_tiles``: every full hash tile (C2SP tlog-tiles, height 8); partial tiles are
   computed from the leaves and full tiles on demand.
-- ``gp_checkpoints``: every checkpoint the log key signed, with its cosignatures.
+- ``gp_checkpoints``: every checkpoint the log key signed (the log's signature only).
+- ``gp_cosignatures``: witnesses' cosignature lines on those checkpoints, one per policy
+  witness and size, each verified against the community's policy before it is stored.
 
 Leaves and tiles are written in the transaction that stores the entries. Rows of
 the events table and of these tables are never updated or deleted: database
@@ -63,7 +65,16 @@ checkpoints = Table(
     Column("note", Text, nullable=False),
 )
 
-IMMUTABLE_TABLES = (EVENTS_TABLE, "gp_leaves", "gp_tiles", "gp_checkpoints")
+cosignatures = Table(
+    "gp_cosignatures",
+    metadata,
+    Column("community", String(64), primary_key=True),
+    Column("size", BigInteger, primary_key=True, autoincrement=False),
+    Column("witness", String(300), primary_key=True),
+    Column("line", Text, nullable=False),
+)
+
+IMMUTABLE_TABLES = (EVENTS_TABLE, "gp_leaves", "gp_tiles", "gp_checkpoints", "gp_cosignatures")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION gp_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -21,6 +21,7 @@ import pytest
 import replay_helpers
 from forgery import DemoExport
 
+from api.demo_witnesses import WITNESSES
 from ledger.core.keys import SigningKey
 
 BIN = Path(sys.executable).parent
@@ -59,7 +60,8 @@ def build_demo_export(folder: Path) -> DemoExport:
     _must(run_command("glasspocket", "demo", "--no-serve", *common))
     _must(run_command("glasspocket", "log", "export", "--community", "demo", *common, export))
     log_key = SigningKey.load(keys / "log.key")
-    return DemoExport(db_url, keys, export, export / "policy", log_key)
+    witnesses = tuple(SigningKey.load(keys / f"{handle}.key") for _, handle, _ in WITNESSES)
+    return DemoExport(db_url, keys, export, export / "policy", log_key, witnesses)
 
 
 @pytest.fixture(scope="session")

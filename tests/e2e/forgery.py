@@ -9,6 +9,13 @@ makes a new entry of its own uses a fresh key, never one of the demo's actor key
 ``sign_unchecked`` signs with the key it is given (a test that shows what an actor's
 real key cannot get past the rules passes that key).
 
+Witnesses check that a log only grows, not what its entries say: a forged export
+that merely appends, or a log never shown to them, gets cosigned. So that each test
+below meets the verifier's rules rather than its witness quorum, the forged
+checkpoints are cosigned with the demo's witness keys (``witnesses=demo.witnesses``),
+at the demo's fixed cosignature time; a test that shows what the quorum itself stops
+leaves them out.
+
 Test-only code: it uses ``ledger.core`` to build files, never to judge them; the
 judging is done by the command lines under test.
 """
@@ -25,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from api.demo_witnesses import DEMO_COSIGNED_AT
 from ledger.core.entry import (
     FORMAT_VERSION,
     SIGNING_CONTEXT,
@@ -35,7 +43,14 @@ from ledger.core.entry import (
 from ledger.core.keychain import KeychainItem, format_keychain
 from ledger.core.keys import SigningKey
 from ledger.core.merkle import MemoryTree, inclusion_proof, leaf_hash
-from ledger.core.note import format_checkpoint, parse_checkpoint, parse_note, sign_note
+from ledger.core.note import (
+    add_signature_lines,
+    cosign,
+    format_checkpoint,
+    parse_checkpoint,
+    parse_note,
+    sign_note,
+)
 from ledger.core.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
@@ -57,6 +72,7 @@ class DemoExport:
     export: Path
     policy: Path
     log_key: SigningKey
+    witnesses: tuple[SigningKey, ...] = ()  # the demo's witness keys, in policy order
 
     @property
     def origin(self) -> str:
@@ -93,16 +109,25 @@ def first_index(entries: Sequence[bytes], entry_type: str, start: int = 0) -> in
 # --- writing --------------------------------------------------------------------------------
 
 
+def signed_checkpoint(
+    checkpoint: str, log_key: SigningKey, witnesses: Sequence[SigningKey] = ()
+) -> str:
+    """The checkpoint signed with ``log_key`` and cosigned by ``witnesses`` at the demo's time."""
+    note = sign_note(checkpoint, [log_key])
+    return add_signature_lines(note, [cosign(note, w, DEMO_COSIGNED_AT) for w in witnesses])
+
+
 def write_export(
     entries: Sequence[bytes],
     out: Path,
     log_key: SigningKey,
     copy_from: Path | None = None,
+    witnesses: Sequence[SigningKey] = (),
 ) -> Path:
     """Write a complete export of ``entries`` to ``out``: tiles, bundles, signed checkpoint.
 
     ``policy`` and ``keychain`` are copied from ``copy_from`` (the honest export),
-    as a forger would leave them.
+    as a forger would leave them. ``witnesses`` cosign the checkpoint.
     """
     tree = MemoryTree([leaf_hash(e) for e in entries])
     size = len(entries)
@@ -120,18 +145,24 @@ def write_export(
         first = index * TILE_WIDTH
         write(entries_path(index, width), encode_entry_bundle(entries[first : first + width]))
     checkpoint = format_checkpoint(log_key.name, size, tree.root())
-    write("checkpoint", sign_note(checkpoint, [log_key]).encode())
+    write("checkpoint", signed_checkpoint(checkpoint, log_key, witnesses).encode())
     for name in ("policy", "keychain"):
         if copy_from is not None and (copy_from / name).exists():
             shutil.copy(copy_from / name, out / name)
     return out
 
 
-def write_keychain(entries: Sequence[bytes], indices: Sequence[int], log_key: SigningKey) -> str:
+def write_keychain(
+    entries: Sequence[bytes],
+    indices: Sequence[int],
+    log_key: SigningKey,
+    witnesses: Sequence[SigningKey] = (),
+) -> str:
     """A key chain (SPEC §4) of ``entries`` at their full size, signed with ``log_key``."""
     tree = MemoryTree([leaf_hash(e) for e in entries])
     size = len(entries)
-    note = sign_note(format_checkpoint(log_key.name, size, tree.root()), [log_key])
+    checkpoint = format_checkpoint(log_key.name, size, tree.root())
+    note = signed_checkpoint(checkpoint, log_key, witnesses)
     items = [KeychainItem(i, entries[i], inclusion_proof(i, size, tree)) for i in indices]
     return format_keychain(note, items)
 

@@ -30,12 +30,14 @@ def honest_entries(demo: DemoExport) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def reordered(honest_entries: list[bytes]) -> list[bytes]:
-    """Two independent deposits swapped: every rule still holds, but the root differs.
-
-    The operator needs only the log key to publish this.
+    """The last two entries (two members' approvals of the last statement) swapped: every
+    rule still holds, and every statement's covered root too (they come after the last
+    statement), but the log's root differs. The operator needs only the log key for this.
     """
-    first = forgery.first_index(honest_entries, "contribution.received")
-    return forgery.swap(honest_entries, first, first + 1)
+    last = len(honest_entries) - 1
+    types = {forgery.entry_obj(honest_entries[i])["type"] for i in (last - 1, last)}
+    assert types == {"approval.signed"}
+    return forgery.swap(honest_entries, last - 1, last)
 
 
 def _treasurer_entry(demo: DemoExport) -> bytes:
@@ -79,7 +81,9 @@ def test_reordered_log_is_sound_on_its_own(
     run: Run, demo: DemoExport, reordered: list[bytes], tmp_path: Path
 ) -> None:
     """The forgery used below breaks no rule: only memory can catch it."""
-    forged = forgery.write_export(reordered, tmp_path / "fork", demo.log_key, demo.export)
+    forged = forgery.write_export(
+        reordered, tmp_path / "fork", demo.log_key, demo.export, demo.witnesses
+    )
     assert verify(run, forged, demo.policy).returncode == 0
 
 
@@ -89,7 +93,9 @@ def test_fork_at_same_size_writes_evidence(
     """Given a resident who verified the honest log, when the operator shows them a log of the
     same size and another root, then the verifier refuses it and writes both checkpoints."""
     assert verify(run, demo.export, demo.policy).returncode == 0
-    forged = forgery.write_export(reordered, tmp_path / "fork", demo.log_key, demo.export)
+    forged = forgery.write_export(
+        reordered, tmp_path / "fork", demo.log_key, demo.export, demo.witnesses
+    )
 
     proc = verify(run, forged, demo.policy)
 
@@ -118,7 +124,9 @@ def test_fork_at_larger_size_writes_evidence_with_proof(
     evidence holds both checkpoints and the consistency proof that betrays the fork."""
     assert verify(run, demo.export, demo.policy).returncode == 0
     grown = [*reordered, _treasurer_entry(demo)]
-    forged = forgery.write_export(grown, tmp_path / "fork", demo.log_key, demo.export)
+    forged = forgery.write_export(
+        grown, tmp_path / "fork", demo.log_key, demo.export, demo.witnesses
+    )
 
     proc = verify(run, forged, demo.policy)
 
@@ -143,7 +151,9 @@ def test_honest_growth_moves_memory_forward(
 ) -> None:
     assert verify(run, demo.export, demo.policy).returncode == 0
     grown = [*honest_entries, _treasurer_entry(demo)]
-    newer = forgery.write_export(grown, tmp_path / "newer", demo.log_key, demo.export)
+    newer = forgery.write_export(
+        grown, tmp_path / "newer", demo.log_key, demo.export, demo.witnesses
+    )
 
     proc = verify(run, newer, demo.policy)
 
@@ -159,7 +169,9 @@ def test_older_log_is_not_compared_and_memory_unchanged(
 ) -> None:
     """A smaller checkpoint than the remembered one: no proof at hand, said plainly, exit 0."""
     grown = [*honest_entries, _treasurer_entry(demo)]
-    newer = forgery.write_export(grown, tmp_path / "newer", demo.log_key, demo.export)
+    newer = forgery.write_export(
+        grown, tmp_path / "newer", demo.log_key, demo.export, demo.witnesses
+    )
     assert verify(run, newer, demo.policy).returncode == 0
 
     proc = verify(run, demo.export, demo.policy)

@@ -133,7 +133,7 @@ def forced(
     """Every violation forced into one log after the lawful setup, signed with the log key."""
     entries = [*base.entries, *(v.data for v in violations.values())]
     out = tmp_path_factory.mktemp("unauthorised")
-    return forgery.write_export(entries, out, demo.log_key, demo.export)
+    return forgery.write_export(entries, out, demo.log_key, demo.export, demo.witnesses)
 
 
 # --- the demo itself -----------------------------------------------------------------------------
@@ -151,8 +151,9 @@ def test_demo_verifies_clean_and_contains_every_type(
     report = json.loads(proc.stdout)
     assert report["ok"] is True and report["violations"] == []
     by_type = report["facts"]["entries_by_type"]
-    assert sorted(set(TYPES) - set(by_type)) == []
-    assert all(by_type[t] > 0 for t in TYPES)
+    expected = set(TYPES)
+    assert sorted(expected - set(by_type)) == []
+    assert all(by_type[t] > 0 for t in expected)
     notices = {(n["code"], n["where"]) for n in report["notices"]}
     assert ("bank_difference", "maintenance") in notices
     for objection_id, _ in base.honest_state.gov.open_objections():

@@ -159,7 +159,9 @@ def publish(tmp_path: Path, demo: DemoExport) -> Callable[[list[bytes]], Path]:
     """Write a forged export of a list of entries, signed with the real log key."""
 
     def write(entries: list[bytes]) -> Path:
-        return forgery.write_export(entries, tmp_path / "forged", demo.log_key, demo.export)
+        return forgery.write_export(
+            entries, tmp_path / "forged", demo.log_key, demo.export, demo.witnesses
+        )
 
     return write
 
@@ -329,7 +331,11 @@ def noticed(demo: DemoExport, base: Base, tmp_path_factory: pytest.TempPathFacto
         body = {"fund": fund, "balance_fen": fen, "as_of": as_of}
         entries.append(signer.entry("bank.balance_asserted", body))
     export = forgery.write_export(
-        [*base.honest, *entries], tmp_path_factory.mktemp("noticed"), demo.log_key, demo.export
+        [*base.honest, *entries],
+        tmp_path_factory.mktemp("noticed"),
+        demo.log_key,
+        demo.export,
+        demo.witnesses,
     )
     (objection, _), *_ = state.gov.open_objections()  # the demo leaves one open
     due, owes, at_ratio = draws

@@ -178,7 +178,7 @@ def test_keychain_from_a_forked_tree_is_a_fork(
     entries = forgery.read_entries(demo.export)
     first = forgery.first_index(entries, "contribution.received")
     forked = forgery.swap(entries, first + 10, first + 11)
-    keychain = forgery.write_keychain(forked, [0, 1, 2, 3, 4], demo.log_key)
+    keychain = forgery.write_keychain(forked, [0, 1, 2, 3, 4], demo.log_key, demo.witnesses)
     (receipt.parent / "keychain").write_text(keychain)
 
     proc = verify(run, receipt, demo.policy)

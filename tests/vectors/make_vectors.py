@@ -35,6 +35,8 @@ from ledger.core.note import add_signature_lines, cosign, format_checkpoint, sig
 from ledger.core.policy import build_policy
 from ledger.core.rules import apply
 from ledger.core.state import CommunityState
+from ledger.core.statement_rules import expected_body
+from ledger.core.statements import statement_at, statement_id
 from ledger.core.tiles import build_entry_bundles, build_tiles
 from ledger.core.tlogproof import TlogProof, format_tlog_proof
 
@@ -508,7 +510,16 @@ def money_story(log: list[Entry]) -> list[Entry]:
     state = CommunityState()
     for entry in [*log, *story]:
         apply(state, entry)
-    return story
+    statement = sign_entry(
+        treasurer,
+        community=COMMUNITY,
+        type="statement.published",
+        body=expected_body(state, "2025Q1"),
+        at=statement_at("2025Q1"),
+        entry_id=statement_id(COMMUNITY, "2025Q1"),
+    )
+    apply(state, statement)
+    return [*story, statement]
 
 
 class TinyLog:
