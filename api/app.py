@@ -50,8 +50,14 @@ def create_app(settings: Settings, service: LedgerService | None = None) -> Fast
             ],
         }
 
+    from api import browser_verifier, cosigning, http_reads, pages
+
+    cosigning.attach(app, ledger, settings)
     _log_routes(app, ledger)
     _entry_routes(app, ledger)
+    http_reads.register(app, ledger, settings)
+    pages.register(app, ledger, settings)
+    browser_verifier.register(app, ledger, settings)
     return app
 
 
@@ -104,6 +110,8 @@ def _entry_routes(app: FastAPI, ledger: LedgerService) -> None:
                 f"请求正文 {len(body)} 字节，超过上限 {MAX_REQUEST_BYTES}",
             )
         appended = await run_in_threadpool(ledger.submit, community, body)
+        if appended.created:
+            await run_in_threadpool(app.state.after_append, community)
         result: dict[str, Any] = {
             "community": community,
             "index": appended.index,

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from api.cli_accounts import accounts, unit
+from api.cli_bench import bench
 from api.cli_common import (
     CommunityOpt,
     DbOpt,
@@ -32,7 +33,9 @@ from api.cli_common import (
 )
 from api.cli_governance import GOVERNANCE_COMMANDS
 from api.cli_import import import_file
+from api.cli_notice import notice
 from api.cli_record import record_app
+from api.cli_restore import log_restore
 from api.cli_statements import statement_app
 from api.cli_witness import witness_app
 from api.settings import DEFAULT_PUBLIC_HOST, Settings
@@ -265,6 +268,15 @@ def log_export(
 
 # --- demo and serve ------------------------------------------------------------------------------
 
+WitnessOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness",
+        help="a witness's add-checkpoint URL to ask for cosignatures (repeatable; "
+        "or GLASSPOCKET_WITNESS_URLS, space-separated)",
+    ),
+]
+
 
 @app.command()
 def demo(
@@ -276,11 +288,12 @@ def demo(
     no_serve: Annotated[bool, typer.Option("--no-serve", help="build the demo and exit")] = False,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    witness: WitnessOpt = None,
 ) -> None:
     """Build the demo community 'demo' (deterministic), write its keys, and serve it."""
     from api.demo import build_demo
 
-    settings = Settings.resolve(db, keys, f"localhost:{port}")
+    settings = Settings.resolve(db, keys, f"localhost:{port}", witness)
     service = LedgerService(settings.database_url)
     with progress_bar("building demo 生成示范小区") as bar:
         task = bar.add_task("demo", total=None)
@@ -309,9 +322,10 @@ def serve(
     keys: KeysOpt = None,
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
+    witness: WitnessOpt = None,
 ) -> None:
     """Serve the HTTP API: the logs under /c/{community}/log/ and POST /c/{community}/entries."""
-    settings = Settings.resolve(db, keys, f"localhost:{port}")
+    settings = Settings.resolve(db, keys, f"localhost:{port}", witness)
     _serve(settings, None, host, port)
 
 
@@ -326,6 +340,9 @@ def _serve(settings: Settings, service: LedgerService | None, host: str, port: i
 
 
 app.command("import")(import_file)
+app.command("notice")(notice)
+app.command("bench")(bench)
+log_app.command("restore")(log_restore)
 app.command("accounts")(accounts)
 app.command("unit")(unit)
 for _name, _command in GOVERNANCE_COMMANDS:

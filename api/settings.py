@@ -24,13 +24,20 @@ class Settings:
     database_url: str
     keys_dir: Path
     public_host: str = DEFAULT_PUBLIC_HOST
+    # add-checkpoint URLs of the witnesses the server asks to cosign each new checkpoint
+    witness_urls: tuple[str, ...] = ()
 
     @classmethod
     def resolve(
-        cls, db: str | None = None, keys: str | None = None, public_host: str | None = None
+        cls,
+        db: str | None = None,
+        keys: str | None = None,
+        public_host: str | None = None,
+        witness_urls: list[str] | None = None,
     ) -> Settings:
         host = public_host or os.environ.get("GLASSPOCKET_PUBLIC_HOST") or DEFAULT_PUBLIC_HOST
-        return cls(database_url(db), keys_dir(keys), host)
+        urls = witness_urls or os.environ.get("GLASSPOCKET_WITNESS_URLS", "").split()
+        return cls(database_url(db), keys_dir(keys), host, tuple(urls))
 
     def open_service(self) -> LedgerService:
         """The ledger service with the log keys of its communities from the keys folder.
