@@ -313,7 +313,16 @@ def demo(
     )
     out.print(f"log key: {cast.log_key.verifier()}", highlight=False)
     if not no_serve:
-        _serve(settings, service, host, port)
+        from dataclasses import replace
+
+        from api.demo_witnesses import serve_demo_witnesses
+
+        witnesses = serve_demo_witnesses(
+            service, cast.key, cast.log_key, settings.keys_dir / "witness-state"
+        )
+        urls = (*settings.witness_urls, *(url for url, _ in witnesses))
+        out.print(f"demo witnesses (this process, demo only): {' '.join(urls)}", highlight=False)
+        _serve(replace(settings, witness_urls=urls), service, host, port)
 
 
 @app.command()

@@ -3,7 +3,8 @@
 ``publish PERIOD`` computes the statement from the log (``ledger.store.bundles``), signs it
 with the treasurer's key and appends it; running it again prints the same entry.
 ``bundle PERIOD`` writes the statement bundle (SPEC §5) that ``glasspocket-verify
-statement`` checks. Committee approvals are ``glasspocket approve --subject <statement id>``.
+statement`` checks. ``export PERIOD`` writes every line behind the published figures
+(``api.statement_export``) as .xlsx or .csv. Committee approvals are ``glasspocket approve --subject <statement id>``.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from api.cli_common import (
     print_json,
 )
 from api.settings import Settings
+from api.statement_export import export_statement
 from ledger.core.keys import SigningKey
 from ledger.store.bundles import bundle_text, publish_statement, statement_bundle
 
 statement_app = typer.Typer(
-    help="Quarterly statements: publish, bundle. 季度资金公开报表。", no_args_is_help=True
+    help="Quarterly statements: publish, bundle, export. 季度资金公开报表。", no_args_is_help=True
 )
 PeriodArg = Annotated[str, typer.Argument(help="the quarter, e.g. 2025Q3")]
 
@@ -80,3 +82,24 @@ def bundle(
     data = guard(lambda: statement_bundle(settings.open_service(), community, period))
     out_file.write_text(bundle_text(data), encoding="utf-8")
     out.print(f"{out_file}", highlight=False)
+
+
+@statement_app.command("export")
+def export(
+    period: PeriodArg,
+    community: CommunityOpt,
+    out_file: Annotated[Path, typer.Option("--out", help="the .xlsx or .csv file to write")],
+    db: DbOpt = None,
+    keys: KeysOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Every money line behind a published statement, as Excel (.xlsx) or CSV. 报表明细导出。"""
+    settings = Settings.resolve(db, keys)
+    result = guard(
+        lambda: export_statement(settings.open_service(), community, period, out_file, is_zh())
+    )
+    if as_json:
+        print_json(result)
+        return
+    what = "笔明细" if is_zh() else "lines"
+    out.print(f"{out_file} ({result['lines']} {what})", highlight=False)

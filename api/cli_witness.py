@@ -5,10 +5,10 @@
 - ``witness cosign EXPORT_DIR --key K [--state DIR] --log-vkey VKEY``: the same check
   offline, the consistency proof computed from the export's tiles; the cosignature
   line is printed and appended to the export's ``checkpoint`` (and its key chain's).
-- ``witness collect --community ID [URL…]``: the log's side: posts the newest
+- ``witness collect --community ID [URL…]``: the log's side, by hand: posts the newest
   checkpoint to each witness (the policy's witness URLs if none are given), with the
   consistency proof from the size that witness last cosigned, and stores the
-  cosignatures it returns.
+  cosignatures it returns (``api.cosigning``, which ``serve`` runs after every entry).
 - ``witness add --community ID FILE``: stores the cosignatures found on a cosigned
   checkpoint file (what ``witness cosign`` wrote), e.g. one carried back on a USB stick.
 """
@@ -16,14 +16,13 @@
 from __future__ import annotations
 
 import os
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli_common import CommunityOpt, DbOpt, KeysOpt, err, guard, is_zh, out, usage
+from api.cosigning import Cosigner
 from api.settings import Settings
 from api.witness import WitnessStore, make_server
 from ledger.core.errors import LedgerError, MalformedError, NotFoundError
@@ -33,14 +32,7 @@ from ledger.core.merkle import consistency_proof
 from ledger.core.note import add_signature_lines, parse_checkpoint, parse_note
 from ledger.core.policy import Policy
 from ledger.core.tiles import TileHashReader
-from ledger.core.witness import (
-    SIZE_CONTENT_TYPE,
-    AddCheckpoint,
-    WitnessConflict,
-    check_log_signature,
-    format_add_checkpoint,
-)
-from ledger.store.service import LedgerService
+from ledger.core.witness import AddCheckpoint, check_log_signature
 from verify.memory import state_dir
 from verify.sources import DirectorySource
 
@@ -213,10 +205,11 @@ def collect(
     if latest is None:
         raise usage("no signed checkpoint yet", "尚无已签名的检查点")
     size, note = latest
+    cosigner = Cosigner(service, TIMEOUT)
     failures = 0
     for url in targets:
         try:
-            names = _collect_one(service, community, size, note, url)
+            names = cosigner.request(community, size, note, url)
         except LedgerError as exc:
             failures += 1
             err.print(
@@ -229,58 +222,3 @@ def collect(
         )
     if failures:
         raise typer.Exit(1)
-
-
-def _collect_one(
-    service: LedgerService, community: str, size: int, note: str, url: str
-) -> list[str]:
-    old = 0
-    for _ in range(2):  # first with 0; on 409 the witness says its size, then with that size
-        proof = consistency_proof(old, size, service.hashes(community)) if 0 < old < size else []
-        body = format_add_checkpoint(old, proof, note)
-        status, content_type, text = _post(url.rstrip("/") + "/add-checkpoint", body)
-        if status == 409 and content_type.startswith(SIZE_CONTENT_TYPE) and old == 0:
-            old = int(text.strip())
-            continue
-        if status != 200:
-            raise WitnessRefused(url, status, text)
-        lines = [line + "\n" for line in text.splitlines() if line]
-        names = []
-        for line in lines:
-            try:
-                names.append(service.add_cosignature(community, size, line))
-            except LedgerError as exc:
-                err.print(f"{url}: ignored a line: {exc.message('zh' if is_zh() else 'en')}")
-        return names
-    raise WitnessConflict(f"{url} keeps answering 409", f"{url} 一直返回 409", old)
-
-
-class WitnessRefused(LedgerError):
-    code = "witness_refused"
-    status = 502
-
-    def __init__(self, url: str, status: int, text: str) -> None:
-        super().__init__(
-            f"{url} refused with HTTP {status}: {text.strip()[:200]}",
-            f"{url} 拒绝见证（HTTP {status}）：{text.strip()[:200]}",
-        )
-
-
-def _post(url: str, body: str) -> tuple[int, str, str]:
-    request = urllib.request.Request(
-        url,
-        data=body.encode("utf-8"),
-        method="POST",
-        headers={"User-Agent": "glasspocket/1", "Content-Type": "text/plain"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return (
-                response.status,
-                response.headers.get("Content-Type", ""),
-                response.read().decode(),
-            )
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Type", ""), exc.read().decode("utf-8", "replace")
-    except (urllib.error.URLError, OSError) as exc:
-        raise NotFoundError(f"{url} cannot be reached: {exc}", f"无法连接 {url}：{exc}") from None

@@ -10,17 +10,31 @@ checkpoint in size order, in this process, exactly as a remote witness would
 answer ``add-checkpoint`` (``ledger.core.witness``): each checkpoint must be
 consistent with the last one that witness cosigned. The demo's cosignatures carry
 a fixed time (``DEMO_COSIGNED_AT``), so the same seed gives the same export byte
-for byte. Checkpoints signed later (entries submitted afterwards) are cosigned by
-witnesses the way any log's are: ``glasspocket witness collect`` or ``witness cosign``.
+for byte.
+
+Checkpoints signed later (entries submitted to the served demo) are cosigned the
+way any log's are, over HTTP: when ``glasspocket demo`` serves, ``serve_demo_witnesses``
+runs both witnesses in this process as real C2SP add-checkpoint servers on free local
+ports (their records under ``<keys>/witness-state/``, starting from the checkpoint
+each cosigned when the demo was built), and the server asks them after every entry
+(``api.cosigning``). This is a demo convenience only: a witness's whole worth is
+that someone other than the log's operator runs it, with a key the operator never
+sees. In production each witness runs ``glasspocket witness serve`` on its own
+machine, and the server is given their URLs (``glasspocket serve --witness URL``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http.server import ThreadingHTTPServer
+from pathlib import Path
 
+from api.witness import WitnessStore, make_server
 from ledger.core.keys import KEY_TYPE_COSIGNATURE, SigningKey
 from ledger.core.merkle import consistency_proof
+from ledger.core.note import parse_checkpoint, parse_note
 from ledger.core.policy import build_policy
 from ledger.core.witness import AddCheckpoint, Witnessed, add_checkpoint
 from ledger.store.service import LedgerService
@@ -82,3 +96,39 @@ def witness_demo(
         for size in sizes:
             witness.cosign(service, COMMUNITY, size, timestamp)
     return witnesses
+
+
+def last_cosigned(service: LedgerService, witness: str) -> Witnessed | None:
+    """The newest stored checkpoint that ``witness`` (a policy name) cosigned, as its record."""
+    for size in reversed(service.checkpoint_sizes(COMMUNITY)):
+        if witness in service.cosignature_lines(COMMUNITY, size):
+            note = service.cosigned_note(COMMUNITY, size)
+            checkpoint = parse_checkpoint(parse_note(note).text)
+            return Witnessed(checkpoint.origin, checkpoint.size, checkpoint.root, note)
+    return None
+
+
+def serve_demo_witnesses(
+    service: LedgerService,
+    key: Callable[[str, str, int], SigningKey],
+    log_key: SigningKey,
+    state_root: Path,
+    host: str = "127.0.0.1",
+) -> list[tuple[str, ThreadingHTTPServer]]:
+    """Run each demo witness as an add-checkpoint HTTP server in a daemon thread.
+
+    Returns (add-checkpoint URL, server) per witness; ports are picked free. Each
+    witness's record lives under ``state_root/<name>`` and starts from the last checkpoint
+    it cosigned when the demo was built, so it cosigns only consistent growth from there.
+    """
+    running = []
+    for name, witness_key in witness_keys(key):
+        store = WitnessStore(state_root / name, witness_key)
+        record = last_cosigned(service, name)
+        if record is not None:
+            store.adopt(record)
+        server = make_server(store, [log_key.verifier()], host, 0)
+        thread = threading.Thread(target=server.serve_forever, name=f"witness {name}", daemon=True)
+        thread.start()
+        running.append((f"http://{host}:{server.server_address[1]}/add-checkpoint", server))
+    return running

@@ -127,6 +127,17 @@ class WitnessStore:
         with self._locked():
             return self._read().get(origin)
 
+    def adopt(self, record: Witnessed) -> bool:
+        """Start an origin's record at ``record`` (a checkpoint this witness already cosigned,
+        e.g. in process when the demo was built) unless it has one; True if adopted."""
+        with self._locked():
+            logs = self._read()
+            if record.origin in logs:
+                return False
+            logs[record.origin] = record
+            self._write(logs)
+            return True
+
     def add(self, request: AddCheckpoint, log_keys: Sequence[VerifierKey]) -> str:
         """Check ``request`` against the record, cosign, persist; the cosignature line.
 

@@ -25,7 +25,7 @@ from ledger.core.note import parse_checkpoint, parse_note
 from ledger.core.policy import VerifiedCheckpoint
 
 EVIDENCE_FORMAT = "glasspocket/fork-evidence@v1"
-ProofProvider = Callable[[int, int], Sequence[bytes]]
+ProofProvider = Callable[[int, int], Sequence[bytes] | None]
 
 
 def state_dir() -> Path:
@@ -81,7 +81,8 @@ class CheckpointMemory:
     ) -> Observation:
         """Compare ``verified`` with memory; move forward if proven consistent, else raise ForkError.
 
-        ``proof_from(old_size, new_size)`` gives a consistency proof from the newer log;
+        ``proof_from(old_size, new_size)`` gives a consistency proof from the newer log, or
+        None when it has none for that size (a bundle carries proofs from a few sizes only);
         ``subtree_root(old_size)`` the newer log's root at that size. An RFC 6962 proof
         from a power-of-two size leaves that root out, so the evidence then starts with it.
         """
@@ -99,14 +100,15 @@ class CheckpointMemory:
             if old.root != new.root:
                 raise self._fork(old_note, verified.note_text, [], old.size)
             return Observation("same", "same checkpoint as remembered", "与记住的检查点一致")
-        if old.size > new.size or proof_from is None:
+        given = proof_from(old.size, new.size) if proof_from and old.size < new.size else None
+        if given is None:
             return Observation(
                 "not_compared",
                 f"not compared with the remembered checkpoint (size {old.size}): no consistency proof "
                 "at hand; memory unchanged",
                 f"未与记住的检查点（大小 {old.size}）比对：手头没有一致性证明；记忆未变",
             )
-        proof = list(proof_from(old.size, new.size))
+        proof = list(given)
         try:
             verify_consistency(old.size, new.size, proof, old.root, new.root)
         except ProofError:

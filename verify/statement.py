@@ -16,6 +16,13 @@ Light verification (no log):
 Full verification (``source``: the published log) also:
 7. replays the log up to ``end`` with the rules, checks the replayed tree's root against
    ``covered_root``, and recomputes every figure, which must match exactly.
+
+With a memory (SPEC §6), once the proofs hold, the bundle's checkpoint is compared with
+the one remembered for its origin. The bundle proves its checkpoint consistent with two
+earlier trees (the previous statement's checkpoint and the covered range): remembered at
+one of those sizes with the same root, memory moves forward to the bundle's checkpoint;
+with another root, the log forked and the evidence file is written. Remembered at any
+other size, the comparison is not made and memory stays as it was.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from verify.report import UNEXPECTED_ERRORS, Report
 from verify.sources import Source
 
 BUNDLE_FORMAT = "glasspocket/statement-bundle@v1"
+PROOF_STEPS = ("bundle", "covered", "previous")  # the checks the memory comparison relies on
 
 
 def verify_statement(
@@ -77,14 +85,61 @@ def verify_statement(
     if source is not None:
         _step(report, "log", lambda: _check_against_log(report, source, policy, entry))
     report.facts["full"] = source is not None
-    if memory is not None and report.ok:
-        try:
-            seen = memory.observe(verified)
-            if seen.outcome == "not_compared":
-                report.notice("not_compared", seen.en, seen.zh, "memory")
-        except ForkError as exc:
-            report.violation(exc, "memory")
+    if memory is not None and not any(f.where in PROOF_STEPS for f in report.violations):
+        _compare_with_memory(report, memory, bundle, policy, verified, entry)
     return report
+
+
+def _bundle_proofs(
+    bundle: dict[str, Any], policy: Policy, entry: Entry
+) -> dict[int, tuple[bytes, list[bytes]]]:
+    """Sizes the bundle relates to its checkpoint: size -> (root there, consistency proof).
+
+    The covered tree (``end``, ``covered_root``) and the previous statement's checkpoint,
+    both already proven consistent with the bundle's checkpoint by the steps above.
+    """
+    body = entry.body
+    known = {
+        body["end"]: (
+            base64.b64decode(body["covered_root"], validate=True),
+            _hashes(bundle["covered_consistency"]),
+        )
+    }
+    previous = bundle["previous"]
+    if isinstance(previous, dict):
+        before = policy.check(previous["checkpoint"])
+        known[before.size] = (before.root, _hashes(previous["consistency"]))
+    return known
+
+
+def _compare_with_memory(
+    report: Report,
+    memory: CheckpointMemory,
+    bundle: dict[str, Any],
+    policy: Policy,
+    verified: VerifiedCheckpoint,
+    entry: Entry,
+) -> None:
+    """Compare the bundle's checkpoint with memory, moving it forward with the bundle's proofs.
+
+    Remembered at a size the bundle relates to its checkpoint (the previous statement's
+    checkpoint, or the covered size): the root there must be the remembered one, else a
+    fork with evidence; at another smaller or a larger size, nothing is compared.
+    """
+    known = _bundle_proofs(bundle, policy, entry)
+    try:
+        seen = memory.observe(
+            verified,
+            lambda old, _new: known[old][1] if old in known else None,
+            lambda old: known[old][0],
+        )
+    except ForkError as exc:
+        report.violation(exc, "memory")
+        report.facts["evidence"] = str(exc.evidence_path)
+        return
+    report.facts["memory"] = seen.outcome
+    if seen.outcome == "not_compared":
+        report.notice("not_compared", seen.en, seen.zh, "memory")
 
 
 def _step(report: Report, where: str, check: Any) -> None:

@@ -66,11 +66,29 @@ class Entry:
         return {name: getattr(self, name) for name in ENVELOPE_FIELDS}
 
     def signing_input(self) -> bytes:
-        return SIGNING_CONTEXT + jcs(self.unsigned())
+        """The context line and the JCS of every field but ``sig``; computed once per entry.
+
+        JCS sorts members, and the envelope's ``sig`` member is the last one written as
+        ``,"sig":"…"`` (only ``signer``, ``type`` and ``v``, all scalars, follow it), so
+        cutting it out of ``entry_bytes`` gives exactly ``jcs(self.unsigned())``.
+        """
+        cached: bytes | None = self.__dict__.get("_signing_input")
+        if cached is None:
+            data = self.entry_bytes()
+            member = b',"sig":"' + self.sig.encode("ascii", "replace") + b'"'
+            at = data.rfind(member)
+            unsigned = data[:at] + data[at + len(member) :] if at > 0 else jcs(self.unsigned())
+            cached = SIGNING_CONTEXT + unsigned
+            object.__setattr__(self, "_signing_input", cached)
+        return cached
 
     def entry_bytes(self) -> bytes:
-        """The bytes that are logged: JCS of the whole object, ``sig`` included."""
-        return jcs(self.as_dict())
+        """The bytes that are logged: JCS of the whole object, ``sig`` included (memoised)."""
+        cached: bytes | None = self.__dict__.get("_entry_bytes")
+        if cached is None:
+            cached = jcs(self.as_dict())
+            object.__setattr__(self, "_entry_bytes", cached)
+        return cached
 
     def signature(self) -> bytes:
         return base64.b64decode(self.sig, validate=True)
@@ -126,7 +144,8 @@ def sign_entry(
         "signer": verifier.name,
         "key_id": verifier.key_id_hex,
     }
-    signature = key.sign(SIGNING_CONTEXT + jcs(unsigned))
+    _check_integers(unsigned)  # what parse_entry refuses below, refused before signing
+    signature = key.sign(SIGNING_CONTEXT + _jcs_of_checked(unsigned))
     return parse_entry({**unsigned, "sig": base64.b64encode(signature).decode("ascii")})
 
 
@@ -219,7 +238,9 @@ def entry_from_store(text: str) -> Entry:
     outside goes through ``parse_logged_entry`` (the verifier never uses this).
     """
     obj = json.loads(text)
-    return Entry(**{name: obj[name] for name in ENVELOPE_FIELDS})
+    entry = Entry(**{name: obj[name] for name in ENVELOPE_FIELDS})
+    object.__setattr__(entry, "_entry_bytes", text.encode())  # stored text is its JCS bytes
+    return entry
 
 
 def parse_logged_entry(data: bytes) -> Entry:
@@ -244,7 +265,7 @@ def parse_entry(obj: Any) -> Entry:
     if not isinstance(obj, dict):
         raise MalformedError("an entry is a JSON object", "条目必须是 JSON 对象")
     _check_integers(obj)
-    _check_size(obj)
+    canonical = _check_size(obj)
     extra = sorted(set(obj) - set(ENVELOPE_FIELDS))
     if extra:
         raise UnknownFieldError(
@@ -257,17 +278,43 @@ def parse_entry(obj: Any) -> Entry:
         )
     _check_envelope(obj)
     catalogue.validate_body(obj["type"], obj["body"])
-    return Entry(**{name: obj[name] for name in ENVELOPE_FIELDS})
+    entry = Entry(**{name: obj[name] for name in ENVELOPE_FIELDS})
+    object.__setattr__(entry, "_entry_bytes", canonical)  # jcs(obj) is jcs(entry.as_dict())
+    return entry
 
 
-def _check_size(obj: dict[str, Any]) -> None:
+_PLAIN_JSON = json.JSONEncoder(
+    ensure_ascii=False, sort_keys=True, separators=(",", ":"), check_circular=False
+)
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def _jcs_of_checked(obj: dict[str, Any]) -> bytes:
+    """``jcs(obj)`` for a value ``_check_integers`` passed (no floats, safe integers).
+
+    For such values the standard library's sorted, compact, non-ASCII-escaping JSON is
+    byte for byte RFC 8785 (same escapes, integers as digits), except that JCS orders
+    keys by UTF-16 code units: when a character beyond the BMP appears, use ``jcs``.
+    """
+    try:
+        text = _PLAIN_JSON.encode(obj)
+        if text.isascii() or not _ASTRAL.search(text):
+            return text.encode("utf-8")
+    except (TypeError, ValueError):  # not plain JSON data, or a lone surrogate
+        pass
+    return jcs(obj)
+
+
+def _check_size(obj: dict[str, Any]) -> bytes:
     """Refuse an entry over 16 KiB in canonical form before looking at its fields."""
-    size = len(jcs(obj))
+    canonical = _jcs_of_checked(obj)
+    size = len(canonical)
     if size > MAX_ENTRY_BYTES:
         raise TooLargeError(
             f"entry is {size} bytes in canonical form, over {MAX_ENTRY_BYTES}",
             f"条目规范形式为 {size} 字节，超过上限 {MAX_ENTRY_BYTES}",
         )
+    return canonical
 
 
 def _field_error(name: str, en: str, zh: str) -> MalformedError:

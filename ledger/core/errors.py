@@ -187,3 +187,44 @@ class PolicyFormatError(PolicyError):
 class NotFoundError(LedgerError):
     code = "not_found"
     status = 404
+
+
+# --- the database and restores ---------------------------------------------------------
+
+
+class StorageError(LedgerError):
+    """The database cannot be reached or stopped answering (connection lost, server down).
+
+    Nothing of the request that met it is stored; an identical resubmission is safe.
+    """
+
+    code = "storage_unavailable"
+    status = 503
+
+
+class StorageFullError(StorageError):
+    """The database ran out of space (full disk, quota, page limit); nothing was stored."""
+
+    code = "storage_full"
+    status = 507
+
+
+class TargetNotEmptyError(LedgerError):
+    """A restore into a database that already holds the community (or its log's origin)."""
+
+    code = "target_not_empty"
+    status = 409
+
+
+class RestoreRefusedError(LedgerError):
+    """A published export that does not verify: a restore writes nothing from it."""
+
+    code = "restore_unverified"
+    status = 422
+
+
+class StoreDamagedError(LedgerError):
+    """Stored rows that cannot be what the application wrote (edited behind its back)."""
+
+    code = "store_damaged"
+    status = 500

@@ -14,6 +14,7 @@ Check order (it decides the HTTP status of a refusal):
 
 from __future__ import annotations
 
+import sys
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from ledger.core.governance_rules import (
 )
 from ledger.core.keys import VerifierKey
 from ledger.core.money_rules import effect_of, is_money_type
+from ledger.core.preverify import key_id_hex
 from ledger.core.setup_rules import SETUP_CHECKS, SETUP_EVOLVERS, parse_actor_key, signer_role
 from ledger.core.state import CommunityState, KeyRecord
 
@@ -132,7 +134,7 @@ def resolve_signer(state: CommunityState, entry: Entry) -> VerifierKey:
     if entry.type == "community.founded" and state.size == 0:
         return _founding_signer(entry)
     record = state.keys.get(entry.signer)
-    if record is None or not record.valid_at(state.size) or record.vkey.key_id_hex != entry.key_id:
+    if record is None or not record.valid_at(state.size) or key_id_hex(record.vkey) != entry.key_id:
         status, status_zh = _key_status(record)
         raise UnknownSignerError(
             f"entry {entry.id}: signer {entry.signer} ({entry.key_id}) is {status} at index {state.size}",
@@ -217,7 +219,7 @@ def _evolve_type(state: CommunityState, entry: Entry) -> None:
         return
     effect = spending_of(state, entry, effect_of(state, entry))
     state.books.apply(effect)
-    state.money_types[state.size] = entry.type
+    state.money_types[state.size] = sys.intern(entry.type)  # one string per type, not per entry
     if entry.type == "entry.reversed":
         cited = state.index_of(entry.body["entry_id"])
         assert cited is not None

@@ -1,23 +1,34 @@
-"""One aggregate per community: its events are the log's entries, in order.
+"""One aggregate per community: its events are the log's entries, in order; and its snapshots.
 
 The aggregate's version is the log index plus one (the founding entry is the
 created event, version 1), so eventsourcing's optimistic concurrency keeps one
 linear history per community. Events only fold entries that the service has
 already checked (``ledger.core.rules.check``); replaying them never re-judges.
+
+Snapshots (eventsourcing's ``Snapshot`` of the aggregate, stored beside the events)
+keep loading a large community cheap: the folded ``CommunityState`` is serialised
+with pickle and read back with an unpickler that only rebuilds plain data and the
+classes of ``ledger.core`` (no other callable can be named by a stored snapshot).
+A snapshot is a cache: deleting the snapshots table only makes loading slower.
 """
 
 from __future__ import annotations
 
+import base64
+import io
+import pickle
 import uuid
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import Transcoding
 
 from ledger.core.entry import entry_from_store
 from ledger.core.rules import evolve
 from ledger.core.state import CommunityState
 
 COMMUNITY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/community")
+SNAPSHOT_INTERVAL = 5_000  # entries between snapshots of a community
 
 
 def community_aggregate_id(community: str) -> uuid.UUID:
@@ -43,3 +54,33 @@ class CommunityLog(Aggregate):
     @property
     def size(self) -> int:
         return self.state.size
+
+
+_SAFE_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes"})
+
+
+class _StateUnpickler(pickle.Unpickler):
+    """Rebuilds plain data and ``ledger.core`` classes; refuses any other global."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module.startswith("ledger.core.") or (module == "builtins" and name in _SAFE_BUILTINS):
+            return super().find_class(module, name)
+        if module == "collections" and name in ("OrderedDict", "defaultdict", "Counter", "deque"):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"snapshot names {module}.{name}: not allowed")
+
+
+class StateAsPickle(Transcoding):
+    """A ``CommunityState`` in a snapshot: base64 of its pickle (protocol 5)."""
+
+    type = CommunityState
+    name = "gp_state"
+
+    def encode(self, obj: CommunityState) -> str:
+        return base64.b64encode(pickle.dumps(obj, protocol=5)).decode("ascii")
+
+    def decode(self, data: str) -> CommunityState:
+        state = _StateUnpickler(io.BytesIO(base64.b64decode(data))).load()
+        if not isinstance(state, CommunityState):
+            raise pickle.UnpicklingError("a snapshot holds a CommunityState")
+        return state

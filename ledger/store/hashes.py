@@ -9,7 +9,6 @@ tiles and proof hashes from them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 from ledger.core.merkle import root_from_leaf_hashes
 
@@ -25,22 +24,65 @@ def split_hashes(data: bytes) -> list[bytes]:
 
 
 class StoredHashes:
-    """Hashes of complete subtrees, read from stored leaves and full tiles (a ``HashReader``)."""
+    """Hashes of complete subtrees, read from stored leaves and full tiles (a ``HashReader``).
 
-    def __init__(self, read_leaves: ReadLeaves, read_full_tiles: ReadFullTiles) -> None:
+    ``roots`` is a cache of the roots of full tiles, (tile level, index) -> hash, that
+    the caller may share between readers of one community: a full tile never changes,
+    so a receipt or a checkpoint needs few reads once its neighbours were computed.
+    """
+
+    def __init__(
+        self,
+        read_leaves: ReadLeaves,
+        read_full_tiles: ReadFullTiles,
+        roots: dict[tuple[int, int], bytes] | None = None,
+    ) -> None:
         self._read_leaves = read_leaves
         self._read_full_tiles = read_full_tiles
-        self._tile_root = lru_cache(maxsize=65_536)(self._tile_root_uncached)
+        self._roots = roots if roots is not None else {}
+        self._leaf_tiles: dict[int, list[bytes]] = {}  # this reader's reads, by level-0 tile
 
     def elements(self, tile_level: int, start: int, end: int) -> list[bytes]:
         """Hashes at tree level 8·tile_level, indices [start, end): the contents of tiles."""
         if tile_level == 0:
-            return self._read_leaves(start, end)
-        return [self._tile_root(tile_level - 1, index) for index in range(start, end)]
+            return self._leaves(start, end)
+        known = [self._roots.get((tile_level - 1, i)) for i in range(start, end)]
+        if all(root is not None for root in known):
+            return [root for root in known if root is not None]
+        if end > start and (end - 1) // TILE_WIDTH == start // TILE_WIDTH:
+            # inside one tile of this level: if it is a stored full tile, these are its hashes
+            index = start // TILE_WIDTH
+            stored = self._read_full_tiles(tile_level, index, index + 1)
+            if stored:
+                offset = start - index * TILE_WIDTH
+                return split_hashes(stored[0])[offset : offset + end - start]
+        return self._tile_roots(tile_level - 1, start, end)
 
-    def _tile_root_uncached(self, tile_level: int, index: int) -> bytes:
-        (data,) = self._read_full_tiles(tile_level, index, index + 1)
-        return root_from_leaf_hashes(split_hashes(data))
+    def _leaves(self, start: int, end: int) -> list[bytes]:
+        """Leaf hashes [start, end); one read per level-0 tile for the small ranges of proofs."""
+        index = start // TILE_WIDTH
+        if end <= start or (end - 1) // TILE_WIDTH != index:
+            return self._read_leaves(start, end)
+        base = index * TILE_WIDTH
+        leaves = self._leaf_tiles.get(index)
+        if leaves is None or len(leaves) < end - base:
+            leaves = self._leaf_tiles[index] = self._read_leaves(base, base + TILE_WIDTH)
+        return leaves[start - base : end - base]
+
+    def _tile_roots(self, tile_level: int, start: int, end: int) -> list[bytes]:
+        """Roots of the full tiles ``start``..``end``-1 of ``tile_level`` (cached)."""
+        found = {i: self._roots.get((tile_level, i)) for i in range(start, end)}
+        missing = [i for i, root in found.items() if root is None]
+        if missing:
+            lo, hi = missing[0], missing[-1] + 1
+            tiles = self._read_full_tiles(tile_level, lo, hi)
+            if len(tiles) != hi - lo:  # not all stored: read them one by one (and fail)
+                tiles = [self._read_full_tiles(tile_level, i, i + 1)[0] for i in range(lo, hi)]
+            if len(self._roots) > MAX_CACHED_ROOTS:
+                self._roots.clear()
+            for i, data in zip(range(lo, hi), tiles, strict=True):
+                found[i] = self._roots[(tile_level, i)] = root_from_leaf_hashes(split_hashes(data))
+        return [root for root in found.values() if root is not None]
 
     def tile(self, tile_level: int, index: int, width: int) -> bytes:
         if width == TILE_WIDTH and tile_level > 0:
@@ -55,6 +97,9 @@ class StoredHashes:
         start = index << rest
         hashes = self.elements(tile_level, start, start + (1 << rest))
         return root_from_leaf_hashes(hashes)
+
+
+MAX_CACHED_ROOTS = 200_000  # about 20 MB of tile roots per community at most
 
 
 def completed_tiles(

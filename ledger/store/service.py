@@ -9,18 +9,20 @@ commit the log key signs a checkpoint for the new size.
 
 from __future__ import annotations
 
+import random
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.application import Application
-from eventsourcing.persistence import IntegrityError
-from sqlalchemy import insert, select
+from eventsourcing.application import Application, project_aggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 
-from ledger.core.entry import Entry, parse_entry_json
+from ledger.core.entry import Entry, parse_entry_json, verify_entry_signature
 from ledger.core.errors import (
     CheckpointError,
     DuplicateIdError,
@@ -30,9 +32,10 @@ from ledger.core.errors import (
     NotFoundError,
     PolicyError,
     RuleViolation,
+    StoreDamagedError,
     WrongCommunityError,
 )
-from ledger.core.keys import SigningKey
+from ledger.core.keys import SigningKey, VerifierKey
 from ledger.core.merkle import leaf_hash, root_at
 from ledger.core.note import (
     add_signature_lines,
@@ -42,12 +45,20 @@ from ledger.core.note import (
     verify_note_signature,
 )
 from ledger.core.policy import Policy
-from ledger.core.rules import check, check_not_future
+from ledger.core.preverify import VerifiedSignatures
+from ledger.core.rules import SignatureCheck, check, check_not_future
 from ledger.core.state import CommunityState
 from ledger.store import tables
-from ledger.store.aggregate import CommunityLog, community_aggregate_id
-from ledger.store.database import engine_url, persistence_env
+from ledger.store.aggregate import (
+    SNAPSHOT_INTERVAL,
+    CommunityLog,
+    StateAsPickle,
+    community_aggregate_id,
+)
+from ledger.store.database import engine_url, persistence_env, schema_lock
+from ledger.store.group_commit import GroupCommit, Request
 from ledger.store.hashes import StoredHashes, completed_tiles
+from ledger.store.tile_reads import TileReader
 
 Clock = Callable[[], datetime]
 
@@ -76,6 +87,22 @@ class ConflictError(LedgerError):
 
 class GlassPocket(Application):  # type: ignore[type-arg]
     name = "GlassPocket"
+    is_snapshotting_enabled = True
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(StateAsPickle())
+
+
+CONFLICT_RETRIES = 30  # reload and judge again when another process appended first
+
+
+def _back_off(attempt: int) -> None:
+    """A short random pause, growing with each lost race, so racing writers spread out."""
+    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+
+
+RECENT_ENTRIES = 4_096  # entries' bytes kept after their commit, per community
 
 
 class LedgerService:
@@ -85,13 +112,21 @@ class LedgerService:
         self, database_url: str, log_keys: Sequence[SigningKey] = (), clock: Clock = utc_now
     ) -> None:
         self.database_url = database_url
-        self.app = GlassPocket(env=persistence_env(database_url))
-        self.engine: Engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
-        tables.create_all(self.engine)
+        with schema_lock(database_url):  # processes opening a fresh database at once
+            self.app = GlassPocket(env=persistence_env(database_url))
+            self.engine: Engine = self.app.recorder.datastore.engine  # type: ignore[attr-defined]
+            tables.create_all(self.engine)
         self.log_keys = {key.name: key for key in log_keys}
         self.clock = clock
         self._cache: dict[str, CommunityLog] = {}
         self._lock = threading.RLock()
+        self._group: GroupCommit[Entry, Appended] = GroupCommit(self._commit_group)
+        self._verified = VerifiedSignatures()
+        self._tile_reader = TileReader(self.engine)
+        self._checkpoint_sizes: dict[str, list[int]] = {}
+        self._community_info: dict[str, dict[str, str]] = {}
+        self._notes: dict[tuple[str, int], str] = {}
+        self._recent: dict[str, dict[int, bytes]] = {}  # newest entries committed here
 
     def add_log_key(self, key: SigningKey) -> None:
         """Hold the private key that signs checkpoints for the log whose origin is its name."""
@@ -141,48 +176,139 @@ class LedgerService:
             )
 
     def submit(self, community: str, data: bytes | str | Entry) -> Appended:
-        """Check and append one entry (any JSON serialization of it)."""
-        return self.submit_batch(community, [data])[0]
+        """Check and append one entry (any JSON serialization of it).
 
-    def submit_batch(self, community: str, items: Sequence[bytes | str | Entry]) -> list[Appended]:
-        """Check and append entries in order, all or nothing, in one transaction."""
+        Concurrent calls for one community are committed together (group commit: one
+        transaction and one checkpoint per batch); each caller gets its own result, or
+        its own error, exactly as if it had been submitted alone after the entries
+        accepted before it.
+        """
+        entry = data if isinstance(data, Entry) else parse_entry_json(data)
+        key = self._expected_signer(community, entry)
+        if key is not None:  # verified in this thread, in parallel with the others
+            self._verified.check_ahead(entry, key)
+        return self._group.submit(community, entry)
+
+    def _expected_signer(self, community: str, entry: Entry) -> VerifierKey | None:
+        """The key the cached state holds for the entry's signer (the fold re-resolves it)."""
+        cached = self._cache.get(community)
+        record = cached.state.keys.get(entry.signer) if cached is not None else None
+        if record is None or record.vkey.key_id_hex != entry.key_id:
+            return None
+        return record.vkey
+
+    def submit_batch(
+        self,
+        community: str,
+        items: Sequence[bytes | str | Entry],
+        verify: SignatureCheck = verify_entry_signature,
+    ) -> list[Appended]:
+        """Check and append entries in order, all or nothing, in one transaction.
+
+        ``verify`` may be a ``ledger.core.preverify.PreVerifier`` that checked these
+        entries' signatures ahead (on every core); it never skips one.
+        """
         entries = [item if isinstance(item, Entry) else parse_entry_json(item) for item in items]
         with self._lock:
-            log = self._require(community)
-            try:
-                results, fresh = self._check_all(log, community, entries)
-                if fresh:
-                    self._commit(community, log, fresh)
-            except BaseException:
-                self._cache.pop(community, None)
-                raise
-            return results
+            for attempt in range(CONFLICT_RETRIES):
+                log = self._require(community)
+                try:
+                    outcomes, fresh = self._check_all(log, community, entries, True, verify)
+                    if fresh:
+                        self._commit(community, log, fresh)
+                except ConflictError:
+                    if attempt == CONFLICT_RETRIES - 1:
+                        raise
+                    _back_off(attempt)
+                    continue
+                except BaseException:
+                    self._cache.pop(community, None)
+                    raise
+                return [item for item in outcomes if isinstance(item, Appended)]
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _commit_group(self, community: str, requests: Sequence[Request[Entry, Appended]]) -> None:
+        """The group committer's batch: each request judged alone, the accepted ones stored."""
+        entries = [request.item for request in requests]
+        with self._lock:
+            for attempt in range(CONFLICT_RETRIES):
+                log = self._require(community)
+                try:
+                    outcomes, fresh = self._check_all(
+                        log, community, entries, False, self._verified
+                    )
+                    if fresh:
+                        self._commit(community, log, fresh)
+                except ConflictError:  # another process appended: reload, judge again
+                    if attempt == CONFLICT_RETRIES - 1:
+                        raise
+                    _back_off(attempt)
+                    continue
+                except BaseException:
+                    self._cache.pop(community, None)
+                    raise
+                for request, outcome in zip(requests, outcomes, strict=True):
+                    if isinstance(outcome, Appended):
+                        request.result = outcome
+                    else:
+                        request.error = outcome
+                return
 
     def _check_all(
-        self, log: CommunityLog, community: str, entries: Sequence[Entry]
-    ) -> tuple[list[Appended], list[Entry]]:
-        results: list[Appended] = []
+        self,
+        log: CommunityLog,
+        community: str,
+        entries: Sequence[Entry],
+        strict: bool,
+        verify: SignatureCheck = verify_entry_signature,
+    ) -> tuple[list[Appended | LedgerError], list[Entry]]:
+        """Judge entries in order against the state after the ones accepted before them.
+
+        Accepted entries are folded into ``log`` (the caller stores them or drops the
+        cached log). ``strict``: the first refusal is raised; otherwise each refusal is
+        that entry's outcome and the others go on.
+        """
+        outcomes: list[Appended | LedgerError] = []
         fresh: list[Entry] = []
         pending: dict[int, bytes] = {}  # this batch's entries by index, not yet stored
         now = self.clock()
         for entry in entries:
-            if entry.community != community:
-                raise WrongCommunityError(
-                    f"entry {entry.id} is for community {entry.community!r}, not {community!r}",
-                    f"条目 {entry.id} 属于小区 {entry.community!r}，而非 {community!r}",
-                    entry_id=entry.id,
-                )
-            if log.state.index_of(entry.id) is not None:
-                results.append(self._resubmission(log.state, entry, pending))
+            try:
+                appended = self._check_one(log, community, entry, pending, now, verify)
+            except LedgerError as exc:
+                if strict:
+                    raise
+                outcomes.append(exc)
                 continue
-            check(log.state, entry)
-            check_not_future(entry, now)
-            index = log.state.size
-            log.append(entry.entry_bytes().decode())
-            fresh.append(entry)
-            pending[index] = entry.entry_bytes()
-            results.append(Appended(community, index, entry.id, entry.entry_bytes(), True))
-        return results, fresh
+            outcomes.append(appended)
+            if appended.created:
+                fresh.append(entry)
+        return outcomes, fresh
+
+    def _check_one(
+        self,
+        log: CommunityLog,
+        community: str,
+        entry: Entry,
+        pending: dict[int, bytes],
+        now: datetime,
+        verify: SignatureCheck = verify_entry_signature,
+    ) -> Appended:
+        if entry.community != community:
+            raise WrongCommunityError(
+                f"entry {entry.id} is for community {entry.community!r}, not {community!r}",
+                f"条目 {entry.id} 属于小区 {entry.community!r}，而非 {community!r}",
+                entry_id=entry.id,
+            )
+        if log.state.index_of(entry.id) is not None:
+            return self._resubmission(log.state, entry, pending)
+        check(log.state, entry, verify)
+        check_not_future(entry, now)
+        index = log.state.size
+        data = entry.entry_bytes()
+        log.append(data.decode())
+        pending[index] = data
+        return Appended(community, index, entry.id, data, True)
 
     def _resubmission(
         self, state: CommunityState, entry: Entry, pending: Mapping[int, bytes] | None = None
@@ -239,25 +365,63 @@ class LedgerService:
                 f"小区 {community} 的日志同时被其他写入者追加，请重新提交",
             ) from None
         self._cache[community] = log
+        self._remember(community, old_size, entries)
+        self._tile_reader.appended(community, old_size, leaves)
+        if log.size // SNAPSHOT_INTERVAL > old_size // SNAPSHOT_INTERVAL:
+            self._take_snapshot(log)
         self.sign_checkpoint(community)
+
+    def _remember(self, community: str, old_size: int, entries: Sequence[Entry]) -> None:
+        """Keep the newest committed entries' bytes: receipts ask for them right away."""
+        recent = self._recent.setdefault(community, {})
+        for offset, entry in enumerate(entries):
+            recent[old_size + offset] = entry.entry_bytes()
+        while len(recent) > RECENT_ENTRIES:
+            del recent[next(iter(recent))]
+
+    def _take_snapshot(self, log: CommunityLog) -> None:
+        """Store a snapshot of the just-committed aggregate (a cache for loading)."""
+        snapshots = self.app.snapshots
+        if snapshots is not None:
+            snapshots.put([CommunityLog.Snapshot.take(log)])
 
     # --- loading ------------------------------------------------------------------------------
 
     def _load(self, community: str) -> CommunityLog | None:
         cached = self._cache.get(community)
-        # Another process (a second replica, the CLI) may have appended since we loaded.
-        if cached is not None and cached.size == self.size(community):
-            return cached
+        if cached is not None:
+            # Another process (a second replica, the CLI) may have appended since we loaded.
+            stored = self.size(community)
+            if cached.size == stored:
+                return cached
+            if cached.size < stored and self._catch_up(community, cached):
+                return cached
         self._cache.pop(community, None)
         try:
             log: object = self.app.repository.get(community_aggregate_id(community))
         except Exception as exc:  # eventsourcing raises AggregateNotFoundError
+            if type(exc).__name__ == "OriginatorVersionError":  # an event row is missing
+                raise StoreDamagedError(
+                    f"the stored events of {community} have a gap ({exc}): the database was "
+                    "changed behind the application; restore it from the published log",
+                    f"小区 {community} 的存储事件有缺口（{exc}）：数据库被绕过应用修改；"
+                    "请从公开日志恢复",
+                ) from None
             if type(exc).__name__ != "AggregateNotFoundError":
                 raise
             return None
         assert isinstance(log, CommunityLog)
         self._cache[community] = log
         return log
+
+    def _catch_up(self, community: str, log: CommunityLog) -> bool:
+        """Fold the events stored after ``log``'s version into it; False if that fails."""
+        records = self.app.recorder.select_events(community_aggregate_id(community), gt=log.version)
+        try:
+            project_aggregate(log, (self.app.mapper.to_domain_event(r) for r in records))
+        except Exception:  # the cached log is dropped and loaded afresh
+            return False
+        return True
 
     def _require(self, community: str) -> CommunityLog:
         log = self._load(community)
@@ -279,13 +443,19 @@ class LedgerService:
             return [row[0] for row in rows]
 
     def community_info(self, community: str) -> dict[str, str]:
+        """Origin and policy of a community (never changed once founded: cached)."""
+        cached = self._community_info.get(community)
+        if cached is not None:
+            return dict(cached)
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(tables.communities).where(tables.communities.c.community == community)
             ).first()
         if row is None:
             raise NotFoundError(f"no community {community!r}", f"没有小区 {community!r}")
-        return {"community": row.community, "origin": row.origin, "policy": row.policy}
+        info = {"community": row.community, "origin": row.origin, "policy": row.policy}
+        self._community_info[community] = info
+        return dict(info)
 
     def state(self, community: str) -> CommunityState:
         """The folded state after the newest entry. Read it; never change it."""
@@ -307,6 +477,16 @@ class LedgerService:
         return list(self.iter_entries(community, start, end))
 
     def iter_entries(self, community: str, start: int, end: int) -> Iterator[bytes]:
+        recent = self._recent.get(community)
+        if recent is not None and start < end and start in recent and end - 1 in recent:
+            try:
+                yield from [recent[i] for i in range(start, end)]
+                return
+            except KeyError:  # trimmed meanwhile: read them from the store
+                pass
+        yield from self._stored_entries(community, start, end)
+
+    def _stored_entries(self, community: str, start: int, end: int) -> Iterator[bytes]:
         originator = community_aggregate_id(community)
         stored = self.app.recorder.select_events(originator, gt=start, lte=end)
         for record in stored:
@@ -314,32 +494,8 @@ class LedgerService:
             yield event.entry.encode()  # type: ignore[attr-defined]
 
     def hashes(self, community: str) -> StoredHashes:
-        def read_leaves(start: int, end: int) -> list[bytes]:
-            t = tables.leaves
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(t.c.hash)
-                    .where(t.c.community == community, t.c.idx >= start, t.c.idx < end)
-                    .order_by(t.c.idx)
-                ).all()
-            return [bytes(row[0]) for row in rows]
-
-        def read_full_tiles(level: int, start: int, end: int) -> list[bytes]:
-            t = tables.tiles
-            with self.engine.connect() as conn:
-                rows = conn.execute(
-                    select(t.c.data)
-                    .where(
-                        t.c.community == community,
-                        t.c.level == level,
-                        t.c.idx >= start,
-                        t.c.idx < end,
-                    )
-                    .order_by(t.c.idx)
-                ).all()
-            return [bytes(row[0]) for row in rows]
-
-        return StoredHashes(read_leaves, read_full_tiles)
+        """The community's stored tree (leaves, full tiles), with immutable tiles cached."""
+        return self._tile_reader.hashes(community)
 
     # --- checkpoints ---------------------------------------------------------------------------
 
@@ -378,6 +534,10 @@ class LedgerService:
         return None if row is None else (int(row[0]), str(row[1]))
 
     def checkpoint_note(self, community: str, size: int) -> str:
+        """The log's signed checkpoint of ``size`` (rows never change: cached)."""
+        cached = self._notes.get((community, size))
+        if cached is not None:
+            return cached
         t = tables.checkpoints
         with self.engine.connect() as conn:
             row = conn.execute(
@@ -385,6 +545,9 @@ class LedgerService:
             ).first()
         if row is None:
             raise NotFoundError(f"no checkpoint of size {size}", f"没有大小为 {size} 的检查点")
+        if len(self._notes) > 10_000:
+            self._notes.clear()
+        self._notes[(community, size)] = str(row[0])
         return str(row[0])
 
     # --- cosignatures ----------------------------------------------------------------------------
@@ -453,10 +616,26 @@ class LedgerService:
         return add_signature_lines(note, [lines[name] for name in sorted(lines)]) if lines else note
 
     def checkpoint_sizes(self, community: str) -> list[int]:
+        """Every signed checkpoint's size, ascending (read again only when rows were added)."""
         t = tables.checkpoints
         with self.engine.connect() as conn:
-            rows = conn.execute(select(t.c.size).where(t.c.community == community)).all()
-        return sorted(int(row[0]) for row in rows)
+            count = conn.execute(
+                select(func.count()).select_from(t).where(t.c.community == community)
+            ).scalar_one()
+            cached = self._checkpoint_sizes.get(community)
+            if cached is not None and len(cached) == count:
+                return list(cached)
+            sizes: list[int] = []
+            if cached:  # usually only newer checkpoints were added: read those
+                newer = conn.execute(
+                    select(t.c.size).where(t.c.community == community, t.c.size > cached[-1])
+                ).all()
+                sizes = cached + sorted(int(row[0]) for row in newer)
+            if len(sizes) != count:
+                rows = conn.execute(select(t.c.size).where(t.c.community == community)).all()
+                sizes = sorted(int(row[0]) for row in rows)
+        self._checkpoint_sizes[community] = sizes
+        return list(sizes)
 
 
 __all__ = [

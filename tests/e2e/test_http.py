@@ -1,4 +1,6 @@
-"""The HTTP service as a client drives it: the published log (SPEC §3-§4) and POST /entries.
+"""The HTTP service as a client drives it: the published log (SPEC §3-§4) and POST /entries,
+with every status of issue 6 item 2 and the order of the checks (413, 400, 401, 403, 409,
+200, 422, 201). The reads on the demo are in ``test_http_api.py``.
 
 Each test founds a small community on SQLite with fresh keys (a committee chair,
 a treasurer the chair registers, one unit) and serves it with ``create_app``.
@@ -385,3 +387,109 @@ def test_a_revoked_signer_is_refused(served: Served) -> None:
 
     assert_error(response, 401, "unknown_signer")
     assert served.size == 4
+
+
+# --- the order of the checks (issue 6 item 2) -----------------------------------------------
+
+
+def _reused_id(served: Served, **kw: Any) -> tuple[Entry, Entry]:
+    """A contribution already logged, and another contribution signed under its id."""
+    logged = served.contribution()
+    assert served.post(logged).status_code == 201
+    return logged, served.contribution(amount_fen=1, entry_id=logged.id, **kw)
+
+
+def test_a_forged_copy_of_a_logged_entry_is_a_bad_signature_not_a_conflict(
+    served: Served,
+) -> None:
+    """Given a logged contribution,
+    when its JSON is posted with the amount changed and the signature left as it was,
+    then the answer is 401 bad_signature: the signature is checked before the id."""
+    logged, _ = _reused_id(served)
+    forged = {**logged.as_dict(), "body": {**logged.body, "amount_fen": 1}}
+
+    assert_error(served.post(json.dumps(forged)), 401, "bad_signature")
+    assert served.size == 4
+
+
+@pytest.mark.parametrize(
+    ("signer", "status", "code"),
+    [("stranger", 401, "unknown_signer"), ("chair", 403, "role_not_allowed")],
+)
+def test_a_reused_id_is_judged_by_signer_and_role_first(
+    served: Served, signer: str, status: int, code: str
+) -> None:
+    """Given a logged contribution,
+    when another entry under its id is signed by an unknown key, or by a role that may not
+    make contributions,
+    then the answer is 401 or 403, not 409: signer and role come before the id."""
+    key = SigningKey.generate(f"{COMMUNITY}/stranger") if signer == "stranger" else served.chair
+    _, reused = _reused_id(served, key=key)
+
+    assert_error(served.post(reused), status, code)
+    assert served.size == 4
+
+
+def test_a_reused_id_with_a_valid_signature_is_a_conflict(served: Served) -> None:
+    """Given a logged contribution,
+    when the treasurer signs other content under its id,
+    then the answer is 409 duplicate_id and the error names the id."""
+    logged, reused = _reused_id(served)
+
+    response = served.post(reused)
+
+    assert_error(response, 409, "duplicate_id")
+    assert response.json()["entry_id"] == logged.id
+
+
+def test_the_identical_entry_again_has_the_original_receipt(served: Served) -> None:
+    """Given a posted entry and no append since,
+    when it is posted again,
+    then the 200 answer carries the same index and the same receipt as the 201 did."""
+    entry = served.contribution()
+    first = served.post(entry)
+
+    again = served.post(entry)
+
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert again.json() == {**first.json(), "created": False}
+
+
+def test_the_identical_entry_again_after_its_signer_was_revoked(served: Served) -> None:
+    """Given a contribution logged while the treasurer's key was live, then the key revoked,
+    when the client retries the same entry,
+    then the answer is still 200 with the original index: the entry is in the log, signed
+    when the key was live; a retry is not a new submission."""
+    entry = served.contribution()
+    index = served.post(entry).json()["index"]
+    revoked = served.sign(served.chair, "key.revoked", {"name": served.treasurer.name})
+    assert served.post(revoked).status_code == 201
+
+    again = served.post(entry)
+
+    assert again.status_code == 200, again.text
+    assert (again.json()["index"], again.json()["created"]) == (index, False)
+
+
+def test_a_declared_length_over_64_kib_is_refused_before_reading(served: Served) -> None:
+    """A Content-Length over 64 KiB is refused (413) whatever the body."""
+    response = served.client.post(
+        f"/c/{COMMUNITY}/entries",
+        content=b"x" * (64 * 1024 + 1),
+        headers={"content-type": "application/json"},
+    )
+
+    assert_error(response, 413, "too_large")
+    assert served.size == 3
+
+
+def test_an_entry_of_exactly_64_kib_of_whitespace_is_judged_on_its_content(
+    served: Served,
+) -> None:
+    """The limit is over 64 KiB: a request of exactly 64 KiB is read and judged (201)."""
+    data = served.contribution().entry_bytes()
+    padded = data + b" " * (64 * 1024 - len(data))
+
+    response = served.post(padded)
+
+    assert response.status_code == 201, response.text

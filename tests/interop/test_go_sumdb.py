@@ -12,6 +12,9 @@ writer for C2SP checkpoints and tlog-tiles, written from the standards with only
 Go checker proves the reference writer right, and the reference writer in turn
 proves the checker rejects what it must.
 
+The log served over HTTP by ``glasspocket serve`` is read by the same checker with
+net/http (``served_demo``), so Go's sumdb authenticates what the API publishes too.
+
 The project's own export is checked too: ``demo_export`` runs ``glasspocket demo``
 and ``glasspocket log export``; its tiles, bundles and root must equal the reference
 writer's byte for byte, pass the Go checker (also for consistency with every
@@ -24,10 +27,13 @@ import base64
 import hashlib
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -514,3 +520,109 @@ def test_demo_export_with_flipped_byte_is_rejected(
     data[middle] ^= 0x01
     (damaged / rel).write_bytes(bytes(data))
     _assert_rejected(run_gocheck(damaged, vkey))
+
+
+# --- the same log served over HTTP by `glasspocket serve` ----------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> bytes:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        data: bytes = response.read()
+        return data
+
+
+@pytest.fixture(scope="module")
+def served_demo(
+    demo_export: tuple[Path, str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """``glasspocket serve`` on the demo's database, as a child process on a free port.
+
+    Yields the log's URL prefix (``http://127.0.0.1:<port>/c/demo/log``) once the
+    checkpoint answers; the server is stopped (SIGTERM, then SIGKILL) afterwards.
+    """
+    export, _, db_url = demo_export
+    port = _free_port()
+    keys = export.parent / "keys"
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GLASSPOCKET_")}
+    with log.open("wb") as sink:
+        process = subprocess.Popen(
+            [str(BIN / "glasspocket"), "serve", "--db", db_url, "--keys", str(keys),
+             "--port", str(port)],
+            stdout=sink, stderr=sink, env={**env, "LANG": "en"},
+        )  # fmt: skip
+    prefix = f"http://127.0.0.1:{port}/c/demo/log"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, f"serve exited: {log.read_text(errors='replace')}"
+            try:
+                _get(prefix + "/checkpoint")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "serve did not answer within 60 s"
+                time.sleep(0.1)
+        yield prefix
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def test_served_log_authenticates(
+    run_gocheck: Run, demo_export: tuple[Path, str, str], served_demo: str
+) -> None:
+    """Given the demo served by `glasspocket serve`,
+    when Go's sumdb note and tlog read its checkpoint and tiles over HTTP (net/http),
+    then the log authenticates, with the same checkpoint the export published."""
+    export, vkey, _ = demo_export
+
+    proc = run_gocheck(served_demo, vkey)
+
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    size = len(_demo_entries(export))
+    assert proc.stdout.startswith(f"ok origin={DEMO_ORIGIN} size={size} entries={size}"), (
+        proc.stdout
+    )
+    assert _get(served_demo + "/checkpoint") == (export / "checkpoint").read_bytes()
+
+
+def test_served_log_is_consistent_with_every_older_checkpoint(
+    tmp_path: Path, run_gocheck: Run, demo_export: tuple[Path, str, str], served_demo: str
+) -> None:
+    """Each checkpoint stored on the way is a prefix of the served tree, for Go over HTTP."""
+    from ledger.store.service import LedgerService
+
+    _, vkey, db_url = demo_export
+    service = LedgerService(db_url)
+    try:
+        sizes = service.checkpoint_sizes("demo")
+        notes = {
+            size: service.checkpoint_note("demo", size)
+            for size in sizes[:: max(1, len(sizes) // 8)]
+        }
+    finally:
+        service.close()
+    for size, note in notes.items():
+        older = tmp_path / f"checkpoint-{size}"
+        older.write_text(note)
+        proc = run_gocheck(served_demo, vkey, "--older", str(older))
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert f"consistent-from={size}" in proc.stdout
+
+
+def test_served_log_fails_under_another_key_or_prefix(run_gocheck: Run, served_demo: str) -> None:
+    """The HTTP reader is not lenient: another log key, or a prefix with no log, is refused."""
+    other = _vkey(DEMO_ORIGIN, Ed25519PrivateKey.generate())
+    _assert_rejected(run_gocheck(served_demo, other))
+    out = _assert_rejected(run_gocheck(served_demo.replace("/c/demo/", "/c/nowhere/"), other))
+    assert "404" in out

@@ -14,7 +14,9 @@ registered, one unit, three contributions) is
 built purely in memory with the same pure core the server and the verifier use:
 ``rules.apply`` folds it, ``MemoryTree`` hashes it, ``note.sign_note`` signs its
 checkpoint, ``tlogproof.format_tlog_proof`` makes receipts and
-``keychain.format_keychain`` its key chain.
+``keychain.format_keychain`` its key chain. The statement bundles under ``statements/``
+(a longer log with two quarterly statements, honest and tampered bundles, ``cases.json``)
+are made by ``statement_vectors.py``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ KEY_SPECS: dict[str, tuple[str, int, str | None]] = {
     "impostor-log": (ORIGIN, KEY_TYPE_ED25519, None),
     "other-log": ("other.example/c/golden/log", KEY_TYPE_ED25519, None),
     "witness": ("witness.example/neighbour", KEY_TYPE_COSIGNATURE, None),
+    "witness-committee": ("witness.example/committee", KEY_TYPE_COSIGNATURE, None),
 }
 
 
@@ -928,6 +931,9 @@ def build_files() -> dict[str, bytes]:
     for folder, vectors in groups.items():
         for name, vector in vectors.items():
             files[f"{folder}/{name}.json"] = dump(vector)
+    from statement_vectors import statement_files  # it imports this module
+
+    files.update(statement_files())
     return files
 
 

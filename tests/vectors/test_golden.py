@@ -29,6 +29,7 @@ from ledger.core.state import CommunityState
 from verify.audit import audit_log
 from verify.receipt import verify_receipt
 from verify.sources import DirectorySource
+from verify.statement import verify_statement
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 
@@ -99,6 +100,44 @@ def test_receipt_vector(path: Path) -> None:
     assert codes == ([] if vector["expect"] == "ok" else [vector["expect"]])
     notices = [f.code for f in report.findings if f.severity == "notice"]
     assert notices == vector["notices"]
+
+
+STATEMENTS = GOLDEN / "statements"
+CASES: list[dict[str, Any]] = json.loads((STATEMENTS / "cases.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: str(c["name"]))
+def test_statement_bundle_case(case: dict[str, Any]) -> None:
+    """Given a case of statements/cases.json, light verification gives its verdict and reason."""
+    assert set(case) == {"name", "description", "bundle", "policy", "want", "reason"}
+    policy = Policy.parse((STATEMENTS / case["policy"]).read_bytes())
+    report = verify_statement((STATEMENTS / case["bundle"]).read_bytes(), policy)
+    codes = {f.code for f in report.violations}
+    if case["want"] == "ok":
+        assert report.ok and not codes and case["reason"] == "ok", [f.en for f in report.findings]
+    else:
+        assert case["want"] == "fail" and case["reason"] in codes, (codes, case["reason"])
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["want"] == "ok"], ids=lambda c: c["name"])
+def test_honest_statement_bundles_verify_in_full_against_the_log(case: dict[str, Any]) -> None:
+    policy = Policy.parse((STATEMENTS / "policy").read_bytes())
+    bundle = (STATEMENTS / case["bundle"]).read_bytes()
+    report = verify_statement(bundle, policy, DirectorySource(STATEMENTS / "log"))
+    assert report.ok, [f.en for f in report.findings]
+    assert report.facts["full"] is True
+
+
+def test_the_statements_log_as_tiles_passes_a_full_audit() -> None:
+    policy = Policy.parse((STATEMENTS / "log" / "policy").read_bytes())
+    report = audit_log(DirectorySource(STATEMENTS / "log"), policy)
+    assert report.ok, [f.en for f in report.findings]
+
+
+def test_statement_cases_cover_every_tampering() -> None:
+    reasons = {c["reason"] for c in CASES if c["want"] == "fail"}
+    assert {"statement_mismatch", "bad_signature", "policy", "bad_proof"} <= reasons
+    assert {c["want"] for c in CASES} == {"ok", "fail"}
 
 
 def test_every_vector_kind_has_a_passing_and_a_failing_case() -> None:

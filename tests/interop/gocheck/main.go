@@ -4,7 +4,11 @@
 //
 // Usage:
 //
-//	gocheck <export-dir> <log-vkey> [--older <checkpoint file>]
+//	gocheck <export-dir or http(s) URL> <log-vkey> [--older <checkpoint file>]
+//
+// The log is read from an export directory or, given a URL such as
+// http://host/c/demo/log, over HTTP with net/http (GET <url>/checkpoint,
+// <url>/tile/...), the way a Go client of a served log reads it.
 //
 // It opens <export-dir>/checkpoint with the log key (witness cosignatures are
 // unknown signers, which note.Open lists in UnverifiedSigs and we ignore) and
@@ -37,6 +41,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -69,13 +75,36 @@ func tilePath(t tlog.Tile) string {
 	return p
 }
 
-// dirTiles is a tlog.TileReader over an export directory.
+// dirTiles is a tlog.TileReader over an export directory or an HTTP(S) base URL.
 type dirTiles string
 
 func (d dirTiles) Height() int { return height }
 
 func (d dirTiles) read(t tlog.Tile) ([]byte, error) {
-	return os.ReadFile(filepath.Join(string(d), filepath.FromSlash(tilePath(t))))
+	return d.get(tilePath(t))
+}
+
+// get reads one published file: from the directory, or with an HTTP GET that must
+// answer 200.
+func (d dirTiles) get(rel string) ([]byte, error) {
+	base := string(d)
+	if !strings.HasPrefix(base, "http://") && !strings.HasPrefix(base, "https://") {
+		return os.ReadFile(filepath.Join(base, filepath.FromSlash(rel)))
+	}
+	url := strings.TrimSuffix(base, "/") + "/" + rel
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET %s: %s", url, resp.Status)
+	}
+	return body, nil
 }
 
 func (d dirTiles) ReadTiles(tiles []tlog.Tile) ([][]byte, error) {
@@ -158,7 +187,7 @@ func check(dir, vkey, olderFile string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("log vkey: %v", err)
 	}
-	msg, err := os.ReadFile(filepath.Join(dir, "checkpoint"))
+	msg, err := dirTiles(dir).get("checkpoint")
 	if err != nil {
 		return "", err
 	}
@@ -310,7 +339,7 @@ func main() {
 		pos = append(pos, args[0])
 	}
 	if len(pos) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: gocheck <export-dir> <log-vkey> [--older <checkpoint file>]")
+		fmt.Fprintln(os.Stderr, "usage: gocheck <export-dir or URL> <log-vkey> [--older <checkpoint file>]")
 		os.Exit(2)
 	}
 	summary, err := check(pos[0], pos[1], older)

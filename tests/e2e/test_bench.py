@@ -1,0 +1,65 @@
+"""``glasspocket bench``: a small run produces every figure, sane, in the table and the JSON.
+
+No timing is asserted (the machine may be busy): only that every phase ran on a real
+server and a real verifier, and that the figures are consistent with one another.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_command
+
+KEYS = {
+    "raw_verify_per_s",
+    "import_per_s",
+    "http_per_s",
+    "audit_per_s",
+    "rebuild_per_s",
+    "receipt_verify_ms",
+    "tile_p99_ms",
+    "peak_rss_mb",
+    "audit_peak_rss_mb",
+    "server_peak_rss_mb",
+    "import_ratio",
+    "http_ratio",
+    "audit_ratio",
+    "rebuild_ratio",
+    "targets",
+    "pass",
+    "all_pass",
+    "machine",
+    "log_size",
+}
+
+
+@pytest.mark.server
+def test_a_small_bench_writes_every_figure(tmp_path: Path) -> None:
+    """Given an empty machine state,
+    when ``glasspocket bench --entries 300 --json FILE`` runs,
+    then it prints the table and writes JSON with every figure, each positive and
+    consistent: the log holds the imported rows, the POSTs and the two setup entries."""
+    report = tmp_path / "bench.json"
+    proc = run_command("glasspocket", "bench", "--entries", "300", "--json", report)
+
+    assert proc.returncode in (0, 1), proc.stdout + proc.stderr  # 1: a target missed
+    assert "raw Ed25519 verify" in proc.stdout
+    assert "import: " in proc.stderr and "audit: " in proc.stderr  # progress as it runs
+    results = json.loads(report.read_text(encoding="utf-8"))
+    assert set(results) >= KEYS
+    for key in ("raw_verify_per_s", "import_per_s", "http_per_s", "audit_per_s", "rebuild_per_s"):
+        assert results[key] > 0, key
+    assert results["log_size"] == results["import_rows"] + results["http_posts"] + 2
+    assert results["rebuild_entries"] == results["log_size"]
+    assert results["tile_gets"] > 0 and results["tile_p99_ms"] > 0
+    assert results["receipt_verify_ms"] > 0 and results["peak_rss_mb"] > 0
+    assert results["import_ratio"] == pytest.approx(
+        results["import_per_s"] / results["raw_verify_per_s"], abs=1e-3
+    )
+    assert set(results["pass"]) == set(results["targets"])
+    assert results["all_pass"] == all(results["pass"].values())
+    assert (proc.returncode == 0) == results["all_pass"]
+    machine = results["machine"]
+    assert machine["cores"] >= 1 and machine["python"] and "SQLite" in machine["database"]
