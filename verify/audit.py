@@ -34,7 +34,7 @@ from ledger.core.rules import apply
 from ledger.core.state import CommunityState
 from ledger.core.tiles import TileHashReader, verified_entries
 from verify.memory import CheckpointMemory, ForkError
-from verify.report import UNEXPECTED_ERRORS, Report
+from verify.report import UNEXPECTED_ERRORS, Report, fingerprint
 from verify.sources import Source
 
 Progress = Callable[[int, int], None]
@@ -206,6 +206,7 @@ def _summary(state: CommunityState, verified: VerifiedCheckpoint) -> dict[str, A
         "origin": verified.origin,
         "size": verified.size,
         "root": verified.root.hex(),
+        "fingerprint": fingerprint(verified.root),
         "witnesses": list(verified.witnesses),
         "community": state.community,
         "name": state.name,

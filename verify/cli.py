@@ -45,6 +45,7 @@ FACT_LABELS = {
     "origin": ("日志源", "origin"),
     "size": ("条目数", "entries"),
     "root": ("树根", "root"),
+    "fingerprint": ("账本指纹（与公示核对）", "fingerprint (compare with the notice)"),
     "witnesses": ("见证人", "witnesses"),
     "community": ("小区", "community"),
     "name": ("名称", "name"),

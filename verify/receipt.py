@@ -22,7 +22,7 @@ from ledger.core.merkle import leaf_hash, verify_inclusion
 from ledger.core.policy import Policy, VerifiedCheckpoint
 from ledger.core.tlogproof import parse_tlog_proof
 from verify.memory import CheckpointMemory, ForkError
-from verify.report import UNEXPECTED_ERRORS, Report
+from verify.report import UNEXPECTED_ERRORS, Report, fingerprint
 
 
 def verify_receipt(
@@ -50,6 +50,7 @@ def verify_receipt(
         report.unverifiable(exc, "receipt")
         return report
     report.facts.update(describe_entry(entry, proof.index, verified.origin, verified.size))
+    report.facts["fingerprint"] = fingerprint(verified.root)
     _check_signer(entry, proof.index, policy, keychain_text, report, verified, memory)
     if memory is not None:
         try:

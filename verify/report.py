@@ -25,6 +25,12 @@ def language(explicit: str | None = None) -> str:
     return "zh" if value.lower().startswith("zh") else "en"
 
 
+def fingerprint(root: bytes) -> str:
+    """The root's first 16 hex digits in groups of four, as the paper notice prints them."""
+    digits = root.hex()[:16]
+    return " ".join(digits[i : i + 4] for i in range(0, 16, 4))
+
+
 # What malformed input may raise deep inside a check; reported as "unverifiable", never a crash.
 UNEXPECTED_ERRORS = (ValueError, KeyError, TypeError, IndexError, AttributeError)
 

@@ -44,7 +44,7 @@ from ledger.core.statements import arithmetic_errors, differences, statement_at,
 from ledger.core.tiles import verified_entries
 from ledger.core.tlogproof import parse_tlog_proof
 from verify.memory import CheckpointMemory, ForkError
-from verify.report import UNEXPECTED_ERRORS, Report
+from verify.report import UNEXPECTED_ERRORS, Report, fingerprint
 from verify.sources import Source
 
 BUNDLE_FORMAT = "glasspocket/statement-bundle@v1"
@@ -72,6 +72,7 @@ def verify_statement(
         {
             "origin": verified.origin,
             "checkpoint_size": verified.size,
+            "fingerprint": fingerprint(verified.root),
             "period": body["period"],
             "covered": f"[{body['start']}, {body['end']})",
             "signer": entry.signer,

@@ -9,6 +9,7 @@ commit the log key signs a checkpoint for the new size.
 
 from __future__ import annotations
 
+import pickle
 import random
 import threading
 import time
@@ -227,6 +228,44 @@ class LedgerService:
                 return [item for item in outcomes if isinstance(item, Appended)]
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def draft(self, community: str) -> CommunityLog:
+        """A private copy of the community's log to judge entries on (``append_judged``)."""
+        with self._lock:
+            copied = pickle.loads(pickle.dumps(self._require(community), pickle.HIGHEST_PROTOCOL))
+        assert isinstance(copied, CommunityLog)
+        return copied
+
+    def append_judged(
+        self, community: str, draft: CommunityLog, entries: Sequence[Entry]
+    ) -> list[Appended] | None:
+        """Store ``draft``'s new entries, which were judged on it, without judging them again.
+
+        For ``glasspocket import``: its plan takes a ``draft`` of the log, and judges and
+        folds each entry on it exactly as ``submit_batch`` would (``check``: signature,
+        rules; the clock; then ``draft.append``); ``entries`` are those appended, in order.
+        The log is linear, so while it still holds the entries the draft started from,
+        those verdicts stand. Returns None, storing nothing, when the log has moved on (or
+        another writer appends meanwhile): the caller then gives the entries to
+        ``submit_batch`` to be judged again on the newer state. All or nothing.
+        """
+        with self._lock:
+            log = self._require(community)
+            if not entries or draft.size != log.size + len(entries):
+                return None
+            if draft.version != log.version + len(entries) or draft.id != log.id:
+                return None
+            try:
+                self._commit(community, draft, entries, bulk=True)
+            except ConflictError:
+                return None
+            except BaseException:
+                self._cache.pop(community, None)
+                raise
+        return [
+            Appended(community, log.size + i, entry.id, entry.entry_bytes(), True)
+            for i, entry in enumerate(entries)
+        ]
+
     def _commit_group(self, community: str, requests: Sequence[Request[Entry, Appended]]) -> None:
         """The group committer's batch: each request judged alone, the accepted ones stored."""
         entries = [request.item for request in requests]
@@ -333,6 +372,7 @@ class LedgerService:
         log: CommunityLog,
         entries: Sequence[Entry],
         community_row: dict[str, Any] | None = None,
+        bulk: bool = False,
     ) -> None:
         old_size = log.size - len(entries)
         leaves = [leaf_hash(entry.entry_bytes()) for entry in entries]
@@ -342,7 +382,10 @@ class LedgerService:
             with self.app.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
                 if community_row is not None:
                     session.execute(insert(tables.communities), [community_row])
-                self.app.save(log)
+                if bulk:
+                    self._insert_events(session, log)
+                else:
+                    self.app.save(log)
                 session.execute(
                     insert(tables.leaves),
                     [
@@ -370,6 +413,26 @@ class LedgerService:
         if log.size // SNAPSHOT_INTERVAL > old_size // SNAPSHOT_INTERVAL:
             self._take_snapshot(log)
         self.sign_checkpoint(community)
+
+    def _insert_events(self, session: Any, log: CommunityLog) -> None:
+        """``app.save(log)`` as one executemany (the library adds ORM rows one at a time)."""
+        recorder: Any = self.app.recorder
+        stored = [self.app.mapper.to_stored_event(event) for event in log.collect_events()]
+        if recorder._has_autoincrementing_ids:
+            recorder._lock_table(session)  # notification ids commit in id order (PostgreSQL)
+        session.execute(
+            insert(recorder.events_record_cls.__table__),
+            [
+                {
+                    "originator_id": event.originator_id,
+                    "originator_version": event.originator_version,
+                    "topic": event.topic,
+                    "state": event.state,
+                }
+                for event in stored
+            ],
+        )
+        recorder._notify_channel(session)
 
     def _remember(self, community: str, old_size: int, entries: Sequence[Entry]) -> None:
         """Keep the newest committed entries' bytes: receipts ask for them right away."""

@@ -166,3 +166,6 @@ def test_a_receipt_is_checked_with_the_key_chain(server: Server, tmp_path: Path)
     )
     dom = dump_dom(f"{server.url}/verify?{query}", tmp_path / "profile")
     assert verdict(dom, "receipt-verdict") == "ok"
+    # the verified receipt leads to its unit's own page
+    assert 'id="unit-link"' in dom
+    assert 'href="/c/demo/units/3-1-502"' in dom

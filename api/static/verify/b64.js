@@ -80,3 +80,6 @@ export function equal(a, b) {
 export async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
 }
+
+/** The root's first 16 hex digits in groups of four, as the paper notice prints them. */
+export const fingerprint = (root) => hex(root).slice(0, 16).match(/.{4}/g).join(" ");

@@ -21,9 +21,10 @@ const T = {
     none: "请提供信任策略和报表证明包",
     noneSub: "扫描公告上的二维码，或在下面填写。",
     receiptOk: "收据已验证",
+    unitPage: "查看本户账户",
     receiptFail: "收据验证失败",
     steps: { proof: "检查点、见证人与收录证明", signer: "签名人（密钥链）", consistency: "日志一致性", arithmetic: "报表算术（期初 + 收入 − 支出 = 期末）" },
-    facts: { period: "期间", origin: "日志", checkpoint_size: "检查点大小", covered: "覆盖条目", signer: "签名人", witnesses: "见证人", index: "序号", type: "类型", at: "时间", unit: "房号", fund: "资金", amount_fen: "金额", month: "月份", signer_role: "签名人角色" },
+    facts: { period: "期间", origin: "日志", checkpoint_size: "检查点大小", fingerprint: "账本指纹（与公示核对）", covered: "覆盖条目", signer: "签名人", witnesses: "见证人", index: "序号", type: "类型", at: "时间", unit: "房号", fund: "资金", amount_fen: "金额", month: "月份", signer_role: "签名人角色" },
     funds: { property: "物业服务资金", maintenance: "专项维修资金", public_revenue: "公共收益", community: "社区资金" },
     fundHead: ["资金", "期初", "收入", "支出", "期末"],
     notice: "提示",
@@ -52,9 +53,10 @@ const T = {
     none: "Give a trust policy and a statement bundle",
     noneSub: "Scan the QR code on the notice, or fill in the form below.",
     receiptOk: "Receipt verified",
+    unitPage: "See this unit's account",
     receiptFail: "Receipt verification failed",
     steps: { proof: "Checkpoint, witnesses and inclusion proof", signer: "Signer (key chain)", consistency: "Log consistency", arithmetic: "Arithmetic (opening + in − out = closing)" },
-    facts: { period: "Period", origin: "Log", checkpoint_size: "Checkpoint size", covered: "Entries covered", signer: "Signer", witnesses: "Witnesses", index: "Index", type: "Type", at: "Time", unit: "Unit", fund: "Fund", amount_fen: "Amount", month: "Month", signer_role: "Signer's role" },
+    facts: { period: "Period", origin: "Log", checkpoint_size: "Checkpoint size", fingerprint: "Fingerprint (compare with the notice)", covered: "Entries covered", signer: "Signer", witnesses: "Witnesses", index: "Index", type: "Type", at: "Time", unit: "Unit", fund: "Fund", amount_fen: "Amount", month: "Month", signer_role: "Signer's role" },
     funds: { property: "Property fund", maintenance: "Maintenance fund", public_revenue: "Common revenue", community: "Community fund" },
     fundHead: ["Fund", "Opening", "In", "Out", "Closing"],
     notice: "Notice",
@@ -239,6 +241,19 @@ async function checkReceipt(receiptText, keychainText) {
   setVerdict(node, report.ok ? "ok" : "fail", report.ok ? T.receiptOk : T.receiptFail, "");
   showFindings($("receipt-findings"), report.findings);
   showFacts($("receipt-facts"), report.facts);
+  unitLink(report);
+}
+
+/** After a verified receipt of a unit's entry, a link to that unit's page on this log's site. */
+function unitLink(report) {
+  const facts = report.facts || {};
+  const match = /\/c\/([^/]+)\/log$/.exec(facts.origin || "");
+  if (!report.ok || !facts.unit || !match) return;
+  const link = document.createElement("a");
+  link.href = `/c/${encodeURIComponent(match[1])}/units/${encodeURIComponent(facts.unit)}`;
+  link.textContent = T.unitPage;
+  link.id = "unit-link";
+  $("receipt-facts").after(link);
 }
 
 function wireReceipts() {

@@ -4,7 +4,7 @@
 // bytes; 5. with a key chain (checked against the same policy) the signer was live at that
 // index, may make that type and signed it — without one, a notice says the signer was not checked.
 
-import { equal } from "./b64.js";
+import { equal, fingerprint } from "./b64.js";
 import { Report, malformed, proofError } from "./errors.js";
 import { parseLoggedEntry } from "./entry.js";
 import { checkSignerAt, foldKeychain, parseKeychain } from "./keychain.js";
@@ -53,6 +53,7 @@ export function describeEntry(entry, index, verified) {
   const facts = {
     origin: verified.origin,
     checkpoint_size: verified.size,
+    fingerprint: fingerprint(verified.root),
     witnesses: verified.witnesses,
     index,
     id: entry.id,

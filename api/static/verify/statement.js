@@ -11,7 +11,7 @@
 //    (needed unless start is 0) meets the policy, holds the previous statement and is consistent;
 // 6. the arithmetic holds (ledger/core/statements.py arithmetic_errors, identity for identity).
 
-import { concat, decodeLoose, equal, hex, utf8 } from "./b64.js";
+import { concat, decodeLoose, equal, fingerprint, hex, utf8 } from "./b64.js";
 import { Report, VerifyError, malformed, proofError } from "./errors.js";
 import { leafHash, verifyConsistency, verifyInclusion } from "./merkle.js";
 import { parseLoggedEntry } from "./entry.js";
@@ -83,6 +83,7 @@ export async function verifyStatement(bundleText, policy) {
   Object.assign(report.facts, {
     origin: verified.origin,
     checkpoint_size: verified.size,
+    fingerprint: fingerprint(verified.root),
     period: body.period,
     covered: `[${body.start}, ${body.end})`,
     signer: entry.signer,
