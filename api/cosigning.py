@@ -6,9 +6,11 @@ cosignature lines it returns are stored with ``LedgerService.add_cosignature``.
 A witness at another size than we thought answers 409 with that size
 (``text/x.tlog.size``); the request is sent again with the proof from there.
 
-The server (``attach``) does this after every appended entry and, once at start,
-for the newest checkpoint of each community, so a submission's receipt is cosigned
-as soon as the witnesses answer. A witness that refuses or cannot be reached is a
+The server (``attach``) does this once at start for the newest checkpoint of each
+community, and after each commit before answering its submissions, so a
+submission's receipt is cosigned as soon as the witnesses answer. Submissions of
+one batch share one round: a round for a checkpoint that already holds an entry
+answers every request waiting for that entry (``cosign_through``). A witness that refuses or cannot be reached is a
 warning in the server's log, never a failed submission: the receipt is then null
 until a later checkpoint meets the quorum. ``glasspocket witness collect`` uses
 the same client by hand.
@@ -20,6 +22,7 @@ import logging
 import threading
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 
 from fastapi import FastAPI
 
@@ -75,11 +78,58 @@ def post(url: str, body: str, timeout: float = TIMEOUT) -> tuple[int, str, str]:
 class Cosigner:
     """Asks witnesses to cosign, remembering the size each one last cosigned (saves a 409)."""
 
-    def __init__(self, service: LedgerService, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self,
+        service: LedgerService,
+        timeout: float = TIMEOUT,
+        on_stored: Callable[[str], None] | None = None,
+    ) -> None:
         self.service = service
         self.timeout = timeout
+        self.on_stored = on_stored  # called with the community after cosignatures were stored
         self.sizes: dict[tuple[str, str], int] = {}
         self.lock = threading.Lock()
+        self.offered: dict[str, int] = {}  # per community, the newest size offered (a round)
+        self.rounds = 0  # rounds run, for tests and benchmarks
+
+    def cosign_through(self, community: str, index: int, urls: tuple[str, ...]) -> None:
+        """Have the witnesses offered a checkpoint holding entry ``index``; never raises.
+
+        Requests of one batch coalesce: the first runs a round for the newest
+        checkpoint while the others wait on the lock, then find it already offered.
+        """
+        if not urls or self.offered.get(community, -1) > index:
+            return
+        with self.lock:
+            if self.offered.get(community, -1) > index:
+                return
+            self._round(community, urls)
+
+    def _round(self, community: str, urls: tuple[str, ...]) -> dict[str, list[str]]:
+        """Under ``self.lock``: ask every witness that has not cosigned the newest checkpoint."""
+        result: dict[str, list[str]] = {}
+        latest = self.service.latest_checkpoint(community)
+        if latest is None:
+            return result
+        size, note = latest
+        self.rounds += 1
+        if not self._fully_cosigned(community, size):
+            for url in urls:
+                try:
+                    result[url] = self.request(community, size, note, url)
+                except LedgerError as exc:
+                    log.warning(
+                        "witness %s did not cosign %s at size %d: [%s] %s",
+                        url,
+                        community,
+                        size,
+                        exc.code,
+                        exc.en,
+                    )
+            if result and self.on_stored is not None:
+                self.on_stored(community)
+        self.offered[community] = max(self.offered.get(community, 0), size)
+        return result
 
     def request(self, community: str, size: int, note: str, url: str) -> list[str]:
         """Ask the witness at ``url`` to cosign ``note`` (of ``size``); the witnesses stored.
@@ -123,27 +173,10 @@ class Cosigner:
         Witnesses that already cosigned it are not asked again. A refusal or an
         unreachable witness is logged as a warning and left out of the result.
         """
-        result: dict[str, list[str]] = {}
         if not urls:
-            return result
+            return {}
         with self.lock:
-            latest = self.service.latest_checkpoint(community)
-            if latest is None or self._fully_cosigned(community, latest[0]):
-                return result
-            size, note = latest
-            for url in urls:
-                try:
-                    result[url] = self.request(community, size, note, url)
-                except LedgerError as exc:
-                    log.warning(
-                        "witness %s did not cosign %s at size %d: [%s] %s",
-                        url,
-                        community,
-                        size,
-                        exc.code,
-                        exc.en,
-                    )
-        return result
+            return self._round(community, urls)
 
     def _fully_cosigned(self, community: str, size: int) -> bool:
         policy = Policy.parse(self.service.community_info(community)["policy"])
@@ -152,19 +185,28 @@ class Cosigner:
 
 
 def attach(app: FastAPI, ledger: LedgerService, settings: Settings) -> None:
-    """Set ``app.state.after_append(community)``, called after each appended entry.
+    """Set ``app.state.after_append(community, index)``, called after entry ``index`` was
+    appended and before its response: the witnesses are offered a checkpoint holding it
+    (one round per checkpoint, however many requests wait for it).
 
-    It has the configured witnesses cosign the newest checkpoint; at start, the newest
-    checkpoint of every community is offered to them too (catching up what was signed
-    while the server was down).
+    At start, the newest checkpoint of every community is offered to them too (catching
+    up what was signed while the server was down). Stored cosignatures invalidate
+    ``app.state.published`` (a ``PublishedCache``), when the app has one.
     """
-    cosigner = Cosigner(ledger)
+
+    def stored(community: str) -> None:
+        published = getattr(app.state, "published", None)
+        if published is not None:
+            published.invalidate(community)
+
+    cosigner = Cosigner(ledger, on_stored=stored)
     urls = settings.witness_urls
     app.state.cosigner = cosigner
 
-    def after_append(community: str) -> None:
-        cosigner.cosign_newest(community, urls)
+    def after_append(community: str, index: int) -> None:
+        cosigner.cosign_through(community, index, urls)
 
     app.state.after_append = after_append
+    app.state.witness_urls = urls
     for community in ledger.communities():
         cosigner.cosign_newest(community, urls)

@@ -3,13 +3,16 @@
 ``RowCells`` reads a row's cells by field and turns every problem into a ``RowError``
 (the row number as the user sees it, the column's header, a stable code, why in both
 languages). ``parse_row`` gives the row's entry type and body (``ParsedRow``), with the
-content that identifies the bank transaction, from which the entry's id derives.
+content that identifies the bank transaction, from which the entry's id derives
+(``entry_id``); ``sign_row`` signs the row's entry.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -25,6 +28,9 @@ from api.import_mapping import (
     Mapping,
     norm,
 )
+from ledger.core.entry import MAX_SAFE_INTEGER, Entry, jcs, sign_entry
+from ledger.core.errors import LedgerError
+from ledger.core.keys import SigningKey
 
 
 @dataclass(frozen=True)
@@ -265,3 +271,46 @@ def parse_row(c: RowCells, community: str) -> ParsedRow | None:
 
 def _unit(text: str | None) -> str | None:
     return None if text is None else re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+
+
+IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/import")
+
+
+def entry_id(parsed: ParsedRow, seen: dict[bytes, int]) -> str:
+    """The row's entry id: from its identifying content and its occurrence in the file."""
+    identity = identity_bytes(parsed.key)
+    occurrence = seen.get(identity, 0)
+    seen[identity] = occurrence + 1
+    return str(uuid.uuid5(IMPORT_NAMESPACE, f"{identity.decode()}#{occurrence}"))
+
+
+def identity_bytes(key: tuple[Any, ...]) -> bytes:
+    """``jcs(list(key))``: the C JSON encoder gives the same bytes for strings and safe ints.
+
+    (An array has no member order to differ in; RFC 8785 escapes exactly what ``json``
+    escapes.) Anything else, or a string that is not valid Unicode, goes through ``jcs``.
+    """
+    plain = all(isinstance(v, str) or (type(v) is int and abs(v) <= MAX_SAFE_INTEGER) for v in key)
+    if plain:
+        try:
+            return json.dumps(list(key), ensure_ascii=False, separators=(",", ":")).encode()
+        except UnicodeEncodeError:
+            pass
+    return jcs(list(key))
+
+
+def sign_row(
+    community: str, key: SigningKey, parsed: ParsedRow, entry_id: str
+) -> Entry | LedgerError:
+    """The row's signed entry (``at`` = its date at noon), or why it cannot be signed."""
+    try:
+        return sign_entry(
+            key,
+            community=community,
+            type=parsed.entry_type,
+            body=parsed.body,
+            at=f"{parsed.day.isoformat()}T12:00:00+08:00",
+            entry_id=entry_id,
+        )
+    except LedgerError as exc:
+        return exc

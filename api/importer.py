@@ -8,18 +8,21 @@ is ``api.import_mapping``, reading files and cells ``api.import_files``, reading
    first (or a named) sheet of an XLSX; row numbers are the ones the user sees.
 2. ``plan_import(service, community, rows, key, mapping)`` turns each row into a signed
    entry, deterministically (id from the row's content, ``at`` = its date at noon,
-   Asia/Shanghai), and checks every row with the rules on a copy of the community's
-   state, collecting every bad row with its row number and column.
+   Asia/Shanghai), and judges every row with the rules (every signature verified, on
+   every core) on a private draft of the community's log, collecting every bad row
+   with its row number and column.
 3. ``run_import(service, plan, dry_run)`` records nothing if any row is bad or in a dry
-   run; otherwise it submits the new entries in one atomic batch. Importing the same
-   file again produces the same bytes, which the write side reports as already recorded.
+   run; otherwise it stores the draft's new entries in one atomic batch. They are judged
+   once: if the log grew since the plan (another writer), ``submit_batch`` judges them
+   all again on the newer state. Importing the same file again produces the same bytes,
+   which the write side reports as already recorded.
 """
 
 from __future__ import annotations
 
-import pickle
+import gc
 import re
-import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,14 +38,15 @@ from api.import_files import (
     to_month,
 )
 from api.import_mapping import KINDS, Mapping
-from api.import_rows import ParsedRow, RowCells, RowError, parse_row
-from ledger.core.entry import Entry, jcs, sign_entry
+from api.import_rows import ParsedRow, RowCells, RowError, entry_id, parse_row, sign_row
+from ledger.core.entry import Entry
 from ledger.core.errors import LedgerError, UnknownSignerError
 from ledger.core.keys import SigningKey
 from ledger.core.money import yuan
 from ledger.core.preverify import PreVerifier
-from ledger.core.rules import apply, check_not_future
+from ledger.core.rules import check, check_not_future
 from ledger.core.state import CommunityState
+from ledger.store.aggregate import CommunityLog
 from ledger.store.service import Appended, LedgerService
 
 __all__ = [
@@ -64,7 +68,6 @@ __all__ = [
 ]
 
 Progress = Callable[[int, int], None]
-IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/import")
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class ImportPlan:
     rows: list[PlannedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     total_rows: int = 0
+    # the log as the plan judged it: a private copy with the new entries appended
+    draft: CommunityLog | None = field(default=None, repr=False, compare=False)
     # signatures checked once, on every core, for the plan's fold and then the commit
     verifier: PreVerifier = field(default_factory=PreVerifier, repr=False, compare=False)
 
@@ -139,45 +144,75 @@ def plan_import(
 
     Deterministic: the same rows give byte-identical entries (ids from the rows' content
     plus an occurrence counter for identical rows, ``at`` = the date at 12:00 +08:00).
+    Rows go through a pipeline of chunks: parsed and signed, their signatures verified
+    in the pre-verifier's threads (on every core), then judged in row order.
     """
     mapping = mapping or Mapping()
-    state = _scratch_copy(service.state(community))
-    _check_signer(state, key)
-    plan = ImportPlan(community, total_rows=len(rows))
+    draft = service.draft(community)
+    _check_signer(draft.state, key)
+    plan = ImportPlan(community, total_rows=len(rows), draft=draft)
     plan.verifier = PreVerifier(window=min(max(len(rows), 1), VERIFIED_KEPT), keep=True)
-    pending: list[tuple[RowCells, ParsedRow]] = []
-    verifier = key.verifier()
     headers = list(rows[0].cells) if rows else []
     located, reported = mapping.locate(headers), set[str]()
     seen: dict[bytes, int] = {}
-    now = service.clock()
-    for done, row in enumerate(rows, start=1):
-        cells = RowCells(row, located, mapping, plan.errors, reported)
-        parsed = parse_row(cells, community)
-        if parsed is not None:
-            pending.append((cells, parsed))
-        if len(pending) == SIGN_AHEAD or done == len(rows):
-            # sign a chunk and start verifying it on every core, then judge its rows in order
-            signed = [(c, p, _sign_row(plan, p, key, seen)) for c, p in pending]
-            plan.verifier.submit([(e, verifier) for _, _, e in signed if isinstance(e, Entry)])
-            for cells_, parsed_, entry in signed:
-                _plan_row(service, state, plan, cells_, parsed_, entry, now)
-            pending = []
-        if progress is not None:
-            progress(done, len(rows))
+    chunk: list[_Pending] = []
+    with _Pipeline(service, draft, plan, key) as pipeline:
+        for done, row in enumerate(rows, start=1):
+            cells = RowCells(row, located, mapping, plan.errors, reported)
+            parsed = parse_row(cells, community)
+            if parsed is not None:
+                chunk.append((cells, parsed, entry_id(parsed, seen)))
+            if len(chunk) == SIGN_AHEAD:
+                pipeline.push(chunk)
+                chunk = []
+            if progress is not None:
+                progress(done, len(rows))
+        pipeline.push(chunk)
     plan.errors.sort(key=lambda e: e.row)
     return plan
 
 
-SIGN_AHEAD = 256  # rows signed, then verified in the pool, before their rules are checked
+SIGN_AHEAD = 256  # rows per chunk of the pipeline
 VERIFIED_KEPT = 100_000  # results kept for the commit; beyond, it verifies the oldest again
 
+_Pending = tuple[RowCells, ParsedRow, str]  # a parsed row and its entry id
+_Signed = list[tuple[RowCells, ParsedRow, "Entry | LedgerError"]]
 
-def _scratch_copy(state: CommunityState) -> CommunityState:
-    """A private copy of the state to fold the plan into (pickle: faster than deepcopy)."""
-    copied = pickle.loads(pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL))
-    assert isinstance(copied, CommunityState)
-    return copied
+
+class _Pipeline:
+    """Chunks of rows: signed, their signatures verified in the pool, then judged in order.
+
+    A chunk is judged only after the next one was signed and handed to the pre-verifier,
+    so its threads verify (``cryptography`` releases the GIL) while this thread parses,
+    signs and judges; the fold rarely waits for a result. Judging stays in row order.
+    """
+
+    def __init__(
+        self, service: LedgerService, draft: CommunityLog, plan: ImportPlan, key: SigningKey
+    ) -> None:
+        self.service, self.draft, self.plan, self.key = service, draft, plan, key
+        self.vkey = key.verifier()
+        self.now = service.clock()
+        self.verifying: deque[_Signed] = deque()
+
+    def __enter__(self) -> _Pipeline:
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        while kind is None and self.verifying:
+            self._judge()
+
+    def push(self, chunk: list[_Pending]) -> None:
+        community = self.plan.community
+        signed = [(c, p, sign_row(community, self.key, p, i)) for c, p, i in chunk]
+        self.plan.verifier.submit([(e, self.vkey) for *_, e in signed if isinstance(e, Entry)])
+        self.verifying.append(signed)
+        if len(self.verifying) > 1:
+            self._judge()
+
+    def _judge(self) -> None:
+        for cells, parsed, entry in self.verifying.popleft():
+            _plan_row(self.service, self.draft, self.plan, cells, parsed, entry, self.now)
 
 
 def _check_signer(state: CommunityState, key: SigningKey) -> None:
@@ -190,31 +225,9 @@ def _check_signer(state: CommunityState, key: SigningKey) -> None:
         )
 
 
-def _sign_row(
-    plan: ImportPlan, parsed: ParsedRow, key: SigningKey, seen: dict[bytes, int]
-) -> Entry | LedgerError:
-    """The row's entry: id from its content and occurrence, ``at`` its date at noon."""
-    identity = jcs(list(parsed.key))
-    occurrence = seen.get(identity, 0)
-    seen[identity] = occurrence + 1
-    entry_id = str(uuid.uuid5(IMPORT_NAMESPACE, f"{identity.decode()}#{occurrence}"))
-    at = f"{parsed.day.isoformat()}T12:00:00+08:00"
-    try:
-        return sign_entry(
-            key,
-            community=plan.community,
-            type=parsed.entry_type,
-            body=parsed.body,
-            at=at,
-            entry_id=entry_id,
-        )
-    except LedgerError as exc:
-        return exc
-
-
 def _plan_row(
     service: LedgerService,
-    state: CommunityState,
+    draft: CommunityLog,
     plan: ImportPlan,
     cells: RowCells,
     parsed: ParsedRow,
@@ -225,7 +238,7 @@ def _plan_row(
         if isinstance(signed, LedgerError):
             raise signed
         entry = signed
-        index = state.index_of(entry.id)
+        index = draft.state.index_of(entry.id)
         if index is not None:
             if service.entries(plan.community, index, index + 1)[0] != entry.entry_bytes():
                 cells.fail(
@@ -239,7 +252,8 @@ def _plan_row(
             plan.rows.append(PlannedRow(cells.row.number, entry, recorded=True))
             return
         check_not_future(entry, now)
-        apply(state, entry, plan.verifier)
+        check(draft.state, entry, plan.verifier)  # as ``submit_batch`` judges it, then folds it
+        draft.append(entry.entry_bytes().decode())
     except LedgerError as exc:
         _row_refused(cells, exc)
         return
@@ -320,9 +334,7 @@ def run_import(
     if progress is not None:
         progress(0, len(new))
     try:
-        results = service.submit_batch(
-            plan.community, [row.entry for row in new], verify=plan.verifier
-        )
+        results = _store(service, plan, [row.entry for row in new])
     except LedgerError as exc:  # the log changed since the plan was made
         number = next((r.number for r in new if r.entry.id == exc.entry_id), 0)
         en, zh = _ENTRY_PREFIX.sub("", exc.en), _ENTRY_PREFIX.sub("", exc.zh)
@@ -331,3 +343,25 @@ def run_import(
     if progress is not None:
         progress(len(new), len(new))
     return report([], [a for a in results if a.created])
+
+
+def _store(service: LedgerService, plan: ImportPlan, entries: list[Entry]) -> list[Appended]:
+    """Store the plan's new entries, all or nothing; judged once unless the log moved.
+
+    The plan's verdicts stand while the log still holds what the plan's draft started
+    from; if another writer appended since, ``submit_batch`` judges every entry again on
+    the newer state. The cyclic GC is held off meanwhile: storing allocates many
+    short-lived, acyclic objects, and its passes over a large plan only cost time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        judged = (
+            None
+            if plan.draft is None
+            else service.append_judged(plan.community, plan.draft, entries)
+        )
+        return judged or service.submit_batch(plan.community, entries, verify=plan.verifier)
+    finally:
+        if enabled:
+            gc.enable()

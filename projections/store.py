@@ -1,8 +1,9 @@
 """The SQL side of the read models: a batch of rows and its tracking position, in one transaction.
 
-``ProjectionStore.write`` inserts a batch's rows and moves the tracking position from
-the value the projector read to the batch's last notification id; both commit together
-or not at all, so the tables always hold exactly the notifications up to the position.
+``ProjectionStore.write`` inserts a batch's rows (one executemany per table) and moves
+the tracking position from the value the projector read to the batch's last
+notification id; both commit together or not at all, so the tables always hold
+exactly the notifications up to the position.
 The move is conditional: if another projector moved the position first, nothing is
 written and ``ProjectionConflictError`` says so.
 """
@@ -10,7 +11,7 @@ written and ``ProjectionConflictError`` says so.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
@@ -44,7 +45,31 @@ class Batch:
 
 
 def _rows(items: Sequence[Any]) -> list[dict[str, Any]]:
-    return [asdict(item) for item in items]
+    """Rows as the tables take them: the figures are flat dataclasses of plain values.
+
+    ``vars`` (a shallow copy of each row's fields) instead of ``dataclasses.asdict``,
+    which deep-copies every value: a tenth of the cost on a rebuild.
+    """
+    return [dict(vars(item)) for item in items]
+
+
+def _insert_rows(conn: Connection, table: Table, items: Sequence[Any]) -> None:
+    """Insert ``items`` (dataclasses named like ``table``'s columns) in one executemany.
+
+    On SQLite the rows go straight to the driver's ``executemany`` as tuples: SQLAlchemy's
+    per-row parameter processing cost more than SQLite's insert itself. Other databases
+    take SQLAlchemy's batched path (multi-row ``INSERT … VALUES`` on PostgreSQL).
+    """
+    if conn.dialect.paramstyle != "qmark":
+        conn.execute(insert(table), _rows(items))
+        return
+    names = [column.name for column in table.columns]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    cursor = conn.connection.cursor()
+    try:
+        cursor.executemany(sql, [tuple(getattr(item, n) for n in names) for item in items])
+    finally:
+        cursor.close()
 
 
 class ProjectionStore:
@@ -123,7 +148,7 @@ class ProjectionStore:
         ]
         for table, items in batches:
             if items:
-                conn.execute(insert(table), _rows(items))
+                _insert_rows(conn, table, items)
         if figures.owner_changes:
             t = tables.units
             # One statement per change, in log order: a unit may change owner twice in a batch.

@@ -7,14 +7,18 @@ The same files are served over HTTP by the API and written to a directory by
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from sqlalchemy import func, select
+
 from ledger.core.entry import parse_logged_entry
 from ledger.core.errors import LedgerError, NotFoundError
 from ledger.core.keychain import KeychainItem, format_keychain
-from ledger.core.merkle import inclusion_proof
+from ledger.core.merkle import HashReader, inclusion_proof, leaf_hash, node_hash
 from ledger.core.policy import Policy, VerifiedCheckpoint
 from ledger.core.tiles import (
     TILE_WIDTH,
@@ -25,6 +29,8 @@ from ledger.core.tiles import (
     tiles_for_size,
 )
 from ledger.core.tlogproof import TlogProof, format_tlog_proof
+from ledger.store import tables
+from ledger.store.hashes import TILE_HEIGHT
 from ledger.store.service import LedgerService
 
 Progress = Callable[[int, int], None]
@@ -87,7 +93,13 @@ def keychain_text(service: LedgerService, published: Published) -> str:
     return format_keychain(published.verified.note_text, items)
 
 
-def receipt_text(service: LedgerService, published: Published, index: int) -> str:
+def receipt_text(
+    service: LedgerService, published: Published, index: int, hashes: HashReader | None = None
+) -> str:
+    """The receipt (``.tlog-proof``) of entry ``index`` in the published checkpoint.
+
+    ``hashes`` may be a ``SubtreeMemo`` of the community (the same hashes, remembered).
+    """
     size = published.verified.size
     if index >= size:
         raise NotFoundError(
@@ -95,7 +107,8 @@ def receipt_text(service: LedgerService, published: Published, index: int) -> st
             f"第 {index} 条尚未进入已发布的检查点（大小 {size}）",
         )
     entry = service.entries(published.community, index, index + 1)[0]
-    proof = inclusion_proof(index, size, service.hashes(published.community))
+    reader = hashes if hashes is not None else service.hashes(published.community)
+    proof = inclusion_proof(index, size, reader)
     return format_tlog_proof(TlogProof(index, tuple(proof), published.verified.note_text, entry))
 
 
@@ -178,3 +191,136 @@ def export_log(
         if progress is not None:
             progress(count, 0)
     return published
+
+
+MAX_MEMO_HASHES = 100_000  # about 15 MB of subtree hashes per community at most
+
+
+class SubtreeMemo:
+    """A community's complete-subtree hashes, remembered: they never change once stored.
+
+    Levels that are a multiple of the tile height come from the stored tree (leaves,
+    tile roots); the levels between are hashed from the two halves, each once, so a
+    receipt for a fresh entry costs a few dictionary look-ups, not a tile of hashing.
+    Ask only for subtrees of a stored checkpoint (they exist, so they are final).
+    """
+
+    def __init__(self, service: LedgerService, community: str) -> None:
+        self._service = service
+        self._community = community
+        self._memo: dict[tuple[int, int], bytes] = {}
+
+    def hash_at(self, level: int, index: int) -> bytes:
+        found = self._memo.get((level, index))
+        if found is None:
+            if level == 0:  # the newest entries' bytes are kept in memory by the service
+                found = leaf_hash(self._service.entries(self._community, index, index + 1)[0])
+            elif level % TILE_HEIGHT == 0:
+                found = self._service.hashes(self._community).hash_at(level, index)
+            else:
+                left = self.hash_at(level - 1, 2 * index)
+                found = node_hash(left, self.hash_at(level - 1, 2 * index + 1))
+            if len(self._memo) > MAX_MEMO_HASHES:
+                self._memo.clear()
+            self._memo[(level, index)] = found
+        return found
+
+
+@dataclass
+class _Newest:
+    published: Published | None  # None: no checkpoint meets the policy (yet)
+    newest_size: int  # the newest stored checkpoint when this was judged
+    at: float  # time.monotonic() of the judgement
+
+
+class PublishedCache:
+    """``published_checkpoint`` per community, judged again only when something changed.
+
+    For the write path: a receipt right after a commit. The judgement is kept until
+    a newer checkpoint is needed (an entry past it, or a newer one stored), until
+    ``invalidate`` (this process stored cosignatures), or ``ttl`` seconds (another
+    process may have stored cosignatures). Concurrent callers of one community wait
+    for one judgement; a checkpoint already judged is not verified again.
+    """
+
+    def __init__(self, service: LedgerService, ttl: float = 1.0) -> None:
+        self._service = service
+        self._ttl = ttl
+        self._newest: dict[str, _Newest] = {}
+        self._short: dict[str, dict[int, int]] = {}  # sizes short of the policy: cosignatures
+        self._memos: dict[str, SubtreeMemo] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def invalidate(self, community: str) -> None:
+        """Judge ``community`` again on the next call (cosignatures were stored)."""
+        self._newest.pop(community, None)
+
+    def receipt(self, community: str, index: int) -> str | None:
+        """The receipt of entry ``index`` in the newest published checkpoint, or None."""
+        published = self.published(community, index + 1)
+        if published is None or index >= published.verified.size:
+            return None
+        return receipt_text(self._service, published, index, self._memo(community))
+
+    def published(self, community: str, at_least: int = 0) -> Published | None:
+        """The newest published checkpoint (None if none), judged again when it is smaller
+        than ``at_least`` and a newer checkpoint was stored since."""
+        with self._lock(community):
+            known = self._newest.get(community)
+            fresh = known is not None and time.monotonic() - known.at < self._ttl
+            if known is not None and fresh:
+                size = known.published.verified.size if known.published else 0
+                if size >= at_least:
+                    return known.published
+                if self._service.checkpoint_sizes(community)[-1:] == [known.newest_size]:
+                    return known.published  # nothing newer stored: nothing newer to judge
+            known = self._judge(community, known)
+            self._newest[community] = known
+            return known.published
+
+    def _judge(self, community: str, before: _Newest | None) -> _Newest:
+        """Newest first, down to the last published size (a published one stays so).
+
+        A size judged short of the policy is judged again only once it has more
+        cosignatures, so witnesses that stay down cost one query per new checkpoint.
+        """
+        info = self._service.community_info(community)
+        policy = Policy.parse(info["policy"])
+        sizes = self._service.checkpoint_sizes(community)
+        floor = before.published.verified.size if before and before.published else 0
+        found = before.published if before is not None else None
+        counts = self._cosignature_counts(community, floor)
+        short = self._short.setdefault(community, {})
+        for size in reversed(sizes):
+            if size < floor:
+                break
+            if short.get(size) == counts.get(size, 0):
+                continue
+            note = self._service.cosigned_note(community, size)
+            try:
+                found = Published(community, policy, policy.check(note))
+                break
+            except LedgerError:
+                short[size] = counts.get(size, 0)
+        if len(short) > 10_000:
+            short.clear()
+        return _Newest(found, sizes[-1] if sizes else 0, time.monotonic())
+
+    def _cosignature_counts(self, community: str, floor: int) -> dict[int, int]:
+        t = tables.cosignatures
+        with self._service.engine.connect() as conn:
+            rows = conn.execute(
+                select(t.c.size, func.count())
+                .where(t.c.community == community, t.c.size >= floor)
+                .group_by(t.c.size)
+            ).all()
+        return {int(size): int(count) for size, count in rows}
+
+    def _lock(self, community: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(community, threading.Lock())
+
+    def _memo(self, community: str) -> SubtreeMemo:
+        with self._guard:
+            return self._memos.setdefault(community, SubtreeMemo(self._service, community))

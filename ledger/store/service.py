@@ -255,7 +255,7 @@ class LedgerService:
             if draft.version != log.version + len(entries) or draft.id != log.id:
                 return None
             try:
-                self._commit(community, draft, entries, bulk=True)
+                self._commit(community, draft, entries)
             except ConflictError:
                 return None
             except BaseException:
@@ -372,7 +372,6 @@ class LedgerService:
         log: CommunityLog,
         entries: Sequence[Entry],
         community_row: dict[str, Any] | None = None,
-        bulk: bool = False,
     ) -> None:
         old_size = log.size - len(entries)
         leaves = [leaf_hash(entry.entry_bytes()) for entry in entries]
@@ -382,10 +381,7 @@ class LedgerService:
             with self.app.recorder.transaction(commit=True) as session:  # type: ignore[attr-defined]
                 if community_row is not None:
                     session.execute(insert(tables.communities), [community_row])
-                if bulk:
-                    self._insert_events(session, log)
-                else:
-                    self.app.save(log)
+                self._insert_events(session, log)
                 session.execute(
                     insert(tables.leaves),
                     [
