@@ -12,6 +12,7 @@ Signatures here are stable (the web pages import them); new functions go at the 
 from __future__ import annotations
 
 import copy
+import html
 import re
 import sys
 from typing import Any
@@ -108,6 +109,9 @@ def _render(chart: Any) -> str:
     """The chart's SVG without pygal's inline config ``<script>`` and its comments."""
     svg = chart.render(is_unicode=True)
     assert isinstance(svg, str)
+    # pygal titles every chart "Pygal" for screen readers; give it the chart's own title.
+    name = html.escape(str(chart.config.title or ""), quote=False)
+    svg = svg.replace("<title>Pygal</title>", f"<title>{name}</title>", 1)
     return _COMMENT.sub("", _SCRIPT.sub("", svg))
 
 
