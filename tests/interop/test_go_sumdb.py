@@ -15,6 +15,10 @@ proves the checker rejects what it must.
 The log served over HTTP by ``glasspocket serve`` is read by the same checker with
 net/http (``served_demo``), so Go's sumdb authenticates what the API publishes too.
 
+A resident's receipts (C2SP tlog-proof files, SPEC section 5) are checked by the same
+program's ``--receipt`` mode with ``note.Open`` and ``tlog.CheckRecord`` alone: a
+receipt is a standard tlog-proof any tlog-proof verifier can check.
+
 The project's own export is checked too: ``demo_export`` runs ``glasspocket demo``
 and ``glasspocket log export``; its tiles, bundles and root must equal the reference
 writer's byte for byte, pass the Go checker (also for consistency with every
@@ -222,9 +226,9 @@ Run = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture(scope="session")
 def run_gocheck(gocheck: Path) -> Run:
-    def run(export: Path, vkey: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [str(gocheck), str(export), vkey, *extra],
+            [str(gocheck), *(str(a) for a in args)],
             capture_output=True,
             text=True,
             check=False,
@@ -465,6 +469,48 @@ def test_demo_export_authenticates(run_gocheck: Run, demo_export: tuple[Path, st
     assert proc.stdout.startswith(f"ok origin={DEMO_ORIGIN} size={size} entries={size}"), (
         proc.stdout
     )
+
+
+def test_unit_receipts_are_tlog_proofs_go_checks(
+    run_gocheck: Run, demo_export: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    """A resident's receipts (SPEC 5) check with x/mod's note and tlog.CheckRecord alone."""
+    export, vkey, db_url = demo_export
+    receipts = tmp_path / "receipts"
+    keys = export.parent / "keys"
+    _glasspocket(
+        "receipt", "--community", "demo", "--unit", "1-1-102", "--out", receipts,
+        "--db", db_url, "--keys", keys,
+    )  # fmt: skip
+    files = sorted(receipts.glob("*.tlog-proof"))
+    assert len(files) > 10
+    for receipt in files:
+        proc = run_gocheck("--receipt", receipt, vkey)
+        assert proc.returncode == 0, f"{receipt.name}: {proc.stdout}{proc.stderr}"
+        assert proc.stdout.startswith("ok receipt index="), proc.stdout
+
+
+def test_a_receipt_with_another_index_or_entry_fails_go(
+    run_gocheck: Run, demo_export: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    export, vkey, db_url = demo_export
+    receipts = tmp_path / "receipts"
+    _glasspocket(
+        "receipt", "--community", "demo", "--unit", "1-1-102", "--out", receipts,
+        "--db", db_url, "--keys", export.parent / "keys",
+    )  # fmt: skip
+    text = sorted(receipts.glob("*.tlog-proof"))[0].read_text()
+    index_line = next(line for line in text.splitlines() if line.startswith("index "))
+    other_index = f"index {int(index_line.split()[1]) + 1}"
+    extra_line = next(line for line in text.splitlines() if line.startswith("extra "))
+    entry = base64.b64decode(extra_line.split()[1]) + b" "  # other bytes, other leaf
+    other_entry = f"extra {base64.b64encode(entry).decode()}"
+    for bad in (text.replace(index_line, other_index), text.replace(extra_line, other_entry)):
+        forged = tmp_path / "forged.tlog-proof"
+        forged.write_text(bad)
+        proc = run_gocheck("--receipt", forged, vkey)
+        assert proc.returncode == 1 and "inclusion proof" in proc.stdout, proc.stdout
+    assert run_gocheck("--receipt", sorted(receipts.glob("*.tlog-proof"))[0], "x+1+AA").returncode
 
 
 def test_demo_export_matches_reference_writer(

@@ -5,6 +5,12 @@
 // Usage:
 //
 //	gocheck <export-dir or http(s) URL> <log-vkey> [--older <checkpoint file>]
+//	gocheck --receipt <file.tlog-proof> <log-vkey>
+//
+// With --receipt it checks a C2SP tlog-proof (a resident's receipt, SPEC section 5) the
+// way any tlog-proof verifier would: it opens the proof's checkpoint with the log key,
+// hashes the extra line's bytes with tlog.RecordHash, and checks the inclusion proof
+// with tlog.CheckRecord against the checkpoint's size and root.
 //
 // The log is read from an export directory or, given a URL such as
 // http://host/c/demo/log, over HTTP with net/http (GET <url>/checkpoint,
@@ -328,15 +334,80 @@ func min64(a, b int64) int64 {
 	return b
 }
 
+// checkReceipt checks a C2SP tlog-proof file: header, extra, index, hashes, blank
+// line, then the signed checkpoint note.
+func checkReceipt(file, vkey string) (string, error) {
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		return "", fmt.Errorf("log vkey: %v", err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return "", err
+	}
+	head, checkpoint, found := strings.Cut(string(data), "\n\n")
+	if !found {
+		return "", fmt.Errorf("no blank line before the checkpoint")
+	}
+	lines := strings.Split(head, "\n")
+	if len(lines) < 3 || lines[0] != "c2sp.org/tlog-proof@v1" {
+		return "", fmt.Errorf("not a c2sp.org/tlog-proof@v1 file")
+	}
+	extraText := strings.TrimPrefix(lines[1], "extra ")
+	if !strings.HasPrefix(lines[1], "extra ") {
+		return "", fmt.Errorf("no extra line (the entry)")
+	}
+	extra, err := base64.StdEncoding.DecodeString(extraText)
+	if err != nil {
+		return "", fmt.Errorf("extra is not base64: %v", err)
+	}
+	index, perr := strconv.ParseInt(strings.TrimPrefix(lines[2], "index "), 10, 64)
+	if !strings.HasPrefix(lines[2], "index ") || perr != nil {
+		return "", fmt.Errorf("bad index line %q", lines[2])
+	}
+	var proof tlog.RecordProof
+	for _, line := range lines[3:] {
+		h, err := base64.StdEncoding.DecodeString(line)
+		if err != nil || len(h) != tlog.HashSize {
+			return "", fmt.Errorf("proof hash %q is not base64 of 32 bytes", line)
+		}
+		var hash tlog.Hash
+		copy(hash[:], h)
+		proof = append(proof, hash)
+	}
+	tree, err := openCheckpoint([]byte(checkpoint), v)
+	if err != nil {
+		return "", err
+	}
+	if err := tlog.CheckRecord(proof, tree.N, tree.Hash, index, tlog.RecordHash(extra)); err != nil {
+		return "", fmt.Errorf("inclusion proof: %v", err)
+	}
+	return fmt.Sprintf("ok receipt index=%d size=%d", index, tree.N), nil
+}
+
 func main() {
 	var pos []string
 	older := ""
+	receipt := false
 	for args := os.Args[1:]; len(args) > 0; args = args[1:] {
 		if args[0] == "--older" && len(args) > 1 {
 			older, args = args[1], args[1:]
 			continue
 		}
+		if args[0] == "--receipt" {
+			receipt = true
+			continue
+		}
 		pos = append(pos, args[0])
+	}
+	if receipt && len(pos) == 2 {
+		summary, err := checkReceipt(pos[0], pos[1])
+		if err != nil {
+			fmt.Println("FAIL:", err)
+			os.Exit(1)
+		}
+		fmt.Println(summary)
+		return
 	}
 	if len(pos) != 2 {
 		fmt.Fprintln(os.Stderr, "usage: gocheck <export-dir or URL> <log-vkey> [--older <checkpoint file>]")
