@@ -305,7 +305,7 @@ def demo(
                 lambda done, total: bar.update(task, completed=done, total=total),
             )
         )
-    written = cast.write(settings.keys_dir)
+    written = guard(lambda: cast.write(settings.keys_dir))
     size = service.size("demo")
     out.print(
         f"demo community 'demo': {size} entries; {len(written)} keys in {settings.keys_dir}/",

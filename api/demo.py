@@ -20,6 +20,7 @@ from api.demo_governance import GovernanceStory
 from api.demo_story import BANK_FEE_NOT_YET_BOOKED_FEN, BOOKS, Draft, StoryUnit, YearStory
 from api.demo_witnesses import demo_policy, witness_demo
 from ledger.core.entry import Entry, sign_entry
+from ledger.core.errors import DemoOtherHostError, KeyFileExistsError
 from ledger.core.keys import KEY_TYPE_ED25519, SigningKey
 from ledger.core.rules import apply
 from ledger.core.state import CommunityState
@@ -67,8 +68,9 @@ class DemoCast:
             if path.exists():
                 existing = SigningKey.load(path)
                 if existing.private_line() != key.private_line():
-                    raise FileExistsError(
-                        f"{path} holds another key; remove it or use another --keys"
+                    raise KeyFileExistsError(
+                        f"{path} holds another key; remove it or use another --keys",
+                        f"{path} 中是另一把密钥；请移除它或使用另一个 --keys",
                     )
             else:
                 key.save(path)
@@ -132,6 +134,19 @@ class DemoWriter:
         )
 
 
+def _check_same_host(service: LedgerService, cast: DemoCast) -> None:
+    """The stored demo's log origin names its host and port: a demo for another is refused."""
+    stored = service.community_info(COMMUNITY)["origin"]
+    if stored != cast.log_key.name:
+        port = stored.split("/", 1)[0].rpartition(":")[2]
+        raise DemoOtherHostError(
+            f"this database holds the demo built for {stored}; run glasspocket demo with "
+            f"--port {port}, or give another --db",
+            f"此数据库中的示范小区是为 {stored} 生成的；请使用 --port {port} 运行，"
+            "或指定另一个 --db",
+        )
+
+
 def build_demo(
     service: LedgerService,
     seed: int = 2025,
@@ -154,6 +169,7 @@ def build_demo(
     drafts.sort(key=lambda draft: draft.at)
     story = sign_drafts(writer, drafts, state)
     if COMMUNITY in service.communities():
+        _check_same_host(service, cast)
         return cast  # every key is derived, so --keys can write them
     service.found(founded, policy)
     for start in range(0, len(story), BATCH):

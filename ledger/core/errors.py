@@ -209,6 +209,13 @@ class StorageFullError(StorageError):
     status = 507
 
 
+class DemoOtherHostError(LedgerError):
+    """``glasspocket demo`` on a database holding the demo built for another host or port."""
+
+    code = "demo_other_host"
+    status = 409
+
+
 class TargetNotEmptyError(LedgerError):
     """A restore into a database that already holds the community (or its log's origin)."""
 
