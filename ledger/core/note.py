@@ -19,6 +19,7 @@ and checks only the first such line.
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -143,8 +144,11 @@ def _malformed(why: str, zh_why: str) -> CheckpointError:
     return CheckpointError(f"malformed signed note: {why}", f"签名文本格式错误：{zh_why}")
 
 
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f]")
+
+
 def _check_note_characters(text: str) -> None:
-    if any(ord(c) < 0x20 and c != "\n" for c in text):
+    if _CONTROL_BUT_NEWLINE.search(text):
         raise _malformed("control character other than newline", "含有换行以外的控制字符")
 
 

@@ -249,12 +249,38 @@ class PublishedCache:
         self._newest: dict[str, _Newest] = {}
         self._short: dict[str, dict[int, int]] = {}  # sizes short of the policy: cosignatures
         self._memos: dict[str, SubtreeMemo] = {}
+        self._policies: dict[str, Policy] = {}  # a community's policy never changes
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
     def invalidate(self, community: str) -> None:
         """Judge ``community`` again on the next call (cosignatures were stored)."""
         self._newest.pop(community, None)
+
+    def signed(self, community: str, size: int, note: str) -> None:
+        """A checkpoint this process just signed and stored: when it meets the policy by
+        itself (a policy without witnesses), it is now the newest published one, judged
+        here (``Policy.check``) without reading the store. Otherwise nothing changes:
+        it is judged from the store once its cosignatures are there."""
+        with self._lock(community):
+            known = self._newest.get(community)
+            if known is not None and known.published and known.published.verified.size >= size:
+                return
+            policy = self._policy(community)
+            try:
+                verified = policy.check(note)
+            except LedgerError:
+                return
+            self._newest[community] = _Newest(
+                Published(community, policy, verified), size, time.monotonic()
+            )
+
+    def _policy(self, community: str) -> Policy:
+        policy = self._policies.get(community)
+        if policy is None:
+            policy = Policy.parse(self._service.community_info(community)["policy"])
+            self._policies[community] = policy
+        return policy
 
     def receipt(self, community: str, index: int) -> str | None:
         """The receipt of entry ``index`` in the newest published checkpoint, or None."""
@@ -285,8 +311,7 @@ class PublishedCache:
         A size judged short of the policy is judged again only once it has more
         cosignatures, so witnesses that stay down cost one query per new checkpoint.
         """
-        info = self._service.community_info(community)
-        policy = Policy.parse(info["policy"])
+        policy = self._policy(community)
         sizes = self._service.checkpoint_sizes(community)
         floor = before.published.verified.size if before and before.published else 0
         found = before.published if before is not None else None
