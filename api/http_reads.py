@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
@@ -90,13 +90,8 @@ class Reads:
         return parse_logged_entry(self.ledger.entries(community, index, index + 1)[0])
 
 
-@contextmanager
-def _holding(ledger: LedgerService, community: str) -> Iterator[CommunityState]:
-    # The service folds new entries into the same state object under its lock.
-    state = ledger.state(community)
-    lock: AbstractContextManager[Any] = getattr(ledger, "_lock", None) or nullcontext()
-    with lock:
-        yield state
+def _holding(ledger: LedgerService, community: str) -> AbstractContextManager[CommunityState]:
+    return ledger.reading(community)
 
 
 def period_range(reads: Reads, community: str, period: str | None) -> tuple[int, int]:

@@ -16,6 +16,7 @@ the entry bytes in ``extra``; their leaf hash is SHA-256(0x00 || extra).
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 
 from ledger.core.errors import MalformedError, ProofError
@@ -40,6 +41,13 @@ class TlogProof:
         return format_tlog_proof(self)
 
 
+@functools.lru_cache(maxsize=16)
+def _check_note(note: str) -> None:
+    """``parse_note``, once per checkpoint: a server writes many receipts of one checkpoint
+    (a note that does not parse raises each time: exceptions are not cached)."""
+    parse_note(note)
+
+
 def format_tlog_proof(proof: TlogProof) -> str:
     """The proof file's text."""
     if proof.index < 0 or any(len(h) != HASH_SIZE for h in proof.hashes):
@@ -47,7 +55,7 @@ def format_tlog_proof(proof: TlogProof) -> str:
             "a proof has a non-negative index and 32-byte hashes",
             "证明的序号不能为负，哈希应为 32 字节",
         )
-    parse_note(proof.checkpoint_note)
+    _check_note(proof.checkpoint_note)
     lines = [HEADER]
     if proof.extra is not None:
         lines.append("extra " + base64.b64encode(proof.extra).decode("ascii"))

@@ -14,6 +14,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -625,6 +626,13 @@ class LedgerService:
         """The folded state after the newest entry. Read it; never change it."""
         with self._lock:
             return self._state(community)
+
+    @contextmanager
+    def reading(self, community: str) -> Iterator[CommunityState]:
+        """The folded state, held still while the caller reads several things from it
+        (a batch folds new entries into the same object: not meanwhile)."""
+        with self._lock:
+            yield self._state(community)
 
     def size(self, community: str) -> int:
         with self.engine.connect() as conn:
