@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http_models import CHECKPOINT, POLICY, ErrorBody, SubmitResult
 from api.settings import Settings
-from api.submit_path import MAX_REQUEST_BYTES, Batches, EntrySubmissions, submit_body
+from api.submit_path import MAX_REQUEST_BYTES, Batches, answer_submission, submit_body
 from ledger.core.errors import (
     LedgerError,
     MalformedError,
@@ -74,11 +74,12 @@ class InternalError(LedgerError):
 
 
 class GlassPocketAPI(FastAPI):
-    """FastAPI with entry submissions answered first, ahead of every other middleware
-    (``api.submit_path``): the write path pays for nothing it does not use."""
+    """FastAPI with entry submissions answered first, before FastAPI or any middleware
+    sees them (``api.submit_path``): the write path pays for nothing it does not use."""
 
-    def build_middleware_stack(self) -> ASGIApp:
-        return EntrySubmissions(super().build_middleware_stack(), self.state.batches)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not await answer_submission(self.state.batches, scope, receive, send):
+            await super().__call__(scope, receive, send)
 
 
 def create_app(settings: Settings, service: LedgerService | None = None) -> FastAPI:
@@ -320,7 +321,7 @@ def _entry_routes(app: FastAPI, ledger: LedgerService) -> None:
     async def submit(community: str, request: Request) -> Response:
         """Append one signed entry. Checked in order: size (413), form (400), signer and
         signature (401), role (403), id reused (409), identical again (200), rules (422)."""
-        # Answered by ``api.submit_path.EntrySubmissions`` before routing; this route
+        # Answered by ``api.submit_path.answer_submission`` before routing; this route
         # documents it and answers the same way when the app is used without it.
         body = await _limited_body(request)
         status, result = await submit_body(app.state.batches, community, body)

@@ -1,8 +1,9 @@
 """``POST /c/{community}/entries`` on a lean path: plain ASGI and one batch per community.
 
 The route is documented in OpenAPI by ``api.app`` (with its schema, examples and
-statuses); this middleware answers it before FastAPI's routing, so a submission costs
-no request object, dependency solving or worker-thread hop. What it does is what the
+statuses); ``answer_submission`` answers it before FastAPI sees the request (the app's
+``__call__``), so a submission costs no middleware, request object, dependency solving,
+telemetry check or worker-thread hop. What it does is what the
 route did, in the same order, with the same error bodies:
 
 1. the body is read, refused (413) as soon as it is over 64 KiB;
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from ledger.core.entry import Entry, parse_entry_json
 from ledger.core.errors import LedgerError, TooLargeError
@@ -134,31 +135,23 @@ class Batches:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
-class EntrySubmissions:
-    """ASGI middleware: ``POST /c/{community}/entries`` answered here; the rest passes on."""
-
-    def __init__(self, app: ASGIApp, batches: Batches) -> None:
-        self.app = app
-        self.batches = batches
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
-            return
-        match = ENTRIES_PATH.match(scope["path"])
-        if match is None:
-            await self.app(scope, receive, send)
-            return
-        try:
-            status, result = await submit_body(
-                self.batches, match[1], await _limited_body(scope, receive)
-            )
-        except LedgerError as exc:
-            status, result = exc.status, exc.as_dict()
-        except Exception:
-            log.exception("unexpected error on POST %s", scope["path"])
-            status, result = 500, _internal()
-        await _respond(send, status, result)
+async def answer_submission(batches: Batches, scope: Scope, receive: Receive, send: Send) -> bool:
+    """Answer ``scope`` if it is ``POST /c/{community}/entries`` (True); otherwise leave it
+    untouched for the rest of the app (False)."""
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return False
+    match = ENTRIES_PATH.match(scope["path"])
+    if match is None:
+        return False
+    try:
+        status, result = await submit_body(batches, match[1], await _limited_body(scope, receive))
+    except LedgerError as exc:
+        status, result = exc.status, exc.as_dict()
+    except Exception:
+        log.exception("unexpected error on POST %s", scope["path"])
+        status, result = 500, _internal()
+    await _respond(send, status, result)
+    return True
 
 
 async def submit_body(batches: Batches, community: str, body: bytes) -> tuple[int, dict[str, Any]]:
