@@ -80,22 +80,38 @@ def root_at(size: int, reader: HashReader) -> bytes:
     return EMPTY_ROOT if size == 0 else subtree_hash(0, size, reader)
 
 
-def inclusion_proof(index: int, size: int, reader: HashReader) -> list[bytes]:
-    """PATH(index, D[0:size]) of RFC 6962 §2.1.1, ordered from the leaf's sibling up."""
+def inclusion_proof(
+    index: int, size: int, reader: HashReader, ranges: dict[tuple[int, int], bytes] | None = None
+) -> list[bytes]:
+    """PATH(index, D[0:size]) of RFC 6962 §2.1.1, ordered from the leaf's sibling up.
+
+    ``ranges`` may keep the siblings' hashes between calls, by leaf range ``(start,
+    end)`` (a range of stored leaves never changes): the proofs of neighbouring entries
+    share most of their path.
+    """
     if not 0 <= index < size:
         raise ProofError(
             f"no inclusion proof for index {index} in a tree of size {size}",
             f"大小为 {size} 的树中没有序号 {index} 的包含证明",
         )
+
+    def sibling(start: int, end: int) -> bytes:
+        if ranges is None:
+            return subtree_hash(start, end, reader)
+        found = ranges.get((start, end))
+        if found is None:
+            found = ranges[(start, end)] = subtree_hash(start, end, reader)
+        return found
+
     path: list[bytes] = []
     lo, hi = 0, size
     while hi - lo > 1:
         k = _largest_power_of_two_below(hi - lo)
         if index < lo + k:
-            path.append(subtree_hash(lo + k, hi, reader))
+            path.append(sibling(lo + k, hi))
             hi = lo + k
         else:
-            path.append(subtree_hash(lo, lo + k, reader))
+            path.append(sibling(lo, lo + k))
             lo += k
     return path[::-1]
 

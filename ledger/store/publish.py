@@ -108,7 +108,10 @@ def receipt_text(
         )
     entry = service.entries(published.community, index, index + 1)[0]
     reader = hashes if hashes is not None else service.hashes(published.community)
-    proof = inclusion_proof(index, size, reader)
+    ranges = hashes.ranges if isinstance(hashes, SubtreeMemo) else None
+    if ranges is not None and len(ranges) > MAX_MEMO_HASHES:
+        ranges.clear()
+    proof = inclusion_proof(index, size, reader, ranges)
     return format_tlog_proof(TlogProof(index, tuple(proof), published.verified.note_text, entry))
 
 
@@ -209,6 +212,7 @@ class SubtreeMemo:
         self._service = service
         self._community = community
         self._memo: dict[tuple[int, int], bytes] = {}
+        self.ranges: dict[tuple[int, int], bytes] = {}  # any leaf range's hash, for proofs
 
     def hash_at(self, level: int, index: int) -> bytes:
         found = self._memo.get((level, index))
@@ -222,6 +226,7 @@ class SubtreeMemo:
                 found = node_hash(left, self.hash_at(level - 1, 2 * index + 1))
             if len(self._memo) > MAX_MEMO_HASHES:
                 self._memo.clear()
+                self.ranges.clear()
             self._memo[(level, index)] = found
         return found
 
