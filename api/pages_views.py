@@ -16,7 +16,7 @@ from api.pages_data import Snapshot, StatementView
 from ledger.core.errors import NotFoundError
 from ledger.core.money import percentage_text
 from ledger.core.money_bodies import FUNDS
-from projections.accounts import _unit_lines_on, unit_account
+from projections.accounts import unit_account, unit_lines_on
 
 STAGES = ("contracted", "started", "completed", "accepted")
 HISTORY_TYPES = (
@@ -269,7 +269,7 @@ def statement_page(snapshot: Snapshot, period: str) -> dict[str, Any]:
 def unit_page(snapshot: Snapshot, unit: str) -> dict[str, Any]:
     account = unit_account(snapshot.engine, snapshot.community, unit, snapshot.books_month)
     with snapshot.engine.connect() as conn:
-        lines = _unit_lines_on(conn, snapshot.community, unit, None)
+        lines = unit_lines_on(conn, snapshot.community, unit, None)
     page = common(snapshot)
     page.update(
         a=account,

@@ -94,7 +94,7 @@ def unit_account(
         ).first()
         if row is None:
             raise NotFoundError(f"no unit {unit} in {community}", f"{community} 没有房号 {unit}")
-        lines = _unit_lines_on(conn, community, unit, end_index)
+        lines = unit_lines_on(conn, community, unit, end_index)
         rates = fee_rates_on(conn, community, end_index)
     paid: dict[str, int] = {}
     for line in lines:
@@ -124,7 +124,8 @@ def unit_account(
     )
 
 
-def _unit_lines_on(conn: Connection, community: str, unit: str, end: int | None) -> list[Line]:
+def unit_lines_on(conn: Connection, community: str, unit: str, end: int | None) -> list[Line]:
+    """A unit's projected lines (every account) before index ``end`` (None: all), in order."""
     u = tables.unit_lines
     columns = ("idx", "account", "kind", "detail", "month", "amount_fen", "entry_id", "reverses")
     rows = conn.execute(
