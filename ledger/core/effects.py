@@ -8,9 +8,12 @@ Projections and statements read the same effects, so a figure is computed once.
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Any
 
+from ledger.core.compact import PackedBytes
 from ledger.core.errors import InsufficientFundsError
 from ledger.core.money import yuan
 
@@ -65,6 +68,99 @@ class Effect:
 
     def negated(self) -> Effect:
         return Effect(**{f.name: _negate(getattr(self, f.name)) for f in fields(self)})
+
+    def changes(self) -> Iterator[tuple[str, Mapping[str, int]]]:
+        """(field name, deltas) for each field that changes something."""
+        for name in EFFECT_FIELDS:
+            deltas = self.__dict__[name]
+            if deltas is not NO_DELTAS and deltas:
+                yield name, deltas
+
+
+EFFECT_FIELDS = tuple(f.name for f in fields(Effect))
+
+
+def pack_effect(effect: Effect) -> bytes:
+    """An effect as compact bytes: per changed field, its number then its keys and deltas.
+
+    The folded state keeps one effect per money entry (a reversal applies the exact
+    negation of the one it cites), so it keeps them packed: about 40 bytes each
+    instead of an object and a dict per field. ``unpack_effect`` gives back an equal
+    ``Effect``, keys in the same order.
+    """
+    packed = []
+    for number, name in enumerate(EFFECT_FIELDS):
+        deltas = effect.__dict__[name]
+        if deltas is not NO_DELTAS and deltas:
+            flat: list[Any] = [number]
+            for key, delta in deltas.items():
+                flat += (key, delta)
+            packed.append(tuple(flat))
+    return marshal.dumps(tuple(packed))
+
+
+def unpack_effect(data: bytes) -> Effect:
+    """The ``Effect`` that ``pack_effect`` packed (ValueError for anything else)."""
+    try:
+        packed = marshal.loads(data)
+    except (EOFError, TypeError) as exc:
+        raise ValueError(f"not a packed effect: {exc}") from None
+    changes: dict[str, dict[str, int]] = {}
+    for flat in packed if isinstance(packed, tuple) else [None]:
+        if not isinstance(flat, tuple) or len(flat) % 2 != 1:
+            raise ValueError("not a packed effect")
+        number, items = flat[0], flat[1:]
+        if type(number) is not int or not 0 <= number < len(EFFECT_FIELDS):
+            raise ValueError("not a packed effect")
+        keys, deltas = items[0::2], items[1::2]
+        if not all(type(k) is str for k in keys) or not all(type(d) is int for d in deltas):
+            raise ValueError("not a packed effect")
+        changes[EFFECT_FIELDS[number]] = dict(zip(keys, deltas, strict=True))
+    return Effect(**changes)
+
+
+class EffectLog(Mapping[int, Effect]):
+    """Money entry index -> its ``Effect``, kept packed (``pack_effect``) end to end.
+
+    ``log[index] = effect`` adds the effect of the entry at ``index``, after every index
+    that has one (the log grows). Reading the effect just added gives that same object
+    (what a reader right after the fold wants); any other read unpacks an equal one.
+    """
+
+    def __init__(self, effects: Mapping[int, Effect] | None = None) -> None:
+        self._packed = PackedBytes()
+        self._last: tuple[int, Effect] | None = None
+        for index, effect in sorted((effects or {}).items()):
+            self[index] = effect
+
+    def __setitem__(self, index: int, effect: Effect) -> None:
+        self._packed[index] = pack_effect(effect)
+        self._last = (index, effect)
+
+    def __getitem__(self, index: int) -> Effect:
+        last = self._last
+        if last is not None and last[0] == index and type(index) is int:
+            return last[1]
+        return unpack_effect(self._packed[index])
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_packed": self._packed}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._packed = state["_packed"]
+        self._last = None
+
+    def __contains__(self, index: object) -> bool:
+        return index in self._packed
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def __repr__(self) -> str:
+        return f"EffectLog({dict(self.items())!r})"
 
 
 def _add(target: dict[str, int], deltas: Mapping[str, int]) -> None:
@@ -131,5 +227,5 @@ class Books:
                 )
 
     def apply(self, effect: Effect) -> None:
-        for f in fields(effect):
-            _add(getattr(self, f.name), getattr(effect, f.name))
+        for name, deltas in effect.changes():
+            _add(self.__dict__[name], deltas)

@@ -24,6 +24,7 @@ import rfc8785
 from ledger.core import catalogue
 from ledger.core.errors import (
     InvalidSignatureError,
+    LedgerError,
     MalformedError,
     NonCanonicalError,
     TooLargeError,
@@ -91,7 +92,12 @@ class Entry:
         return cached
 
     def signature(self) -> bytes:
-        return base64.b64decode(self.sig, validate=True)
+        """The raw signature ``sig`` encodes (memoised; ValueError if it is not base64)."""
+        cached: bytes | None = self.__dict__.get("_signature")
+        if cached is None:
+            cached = base64.b64decode(self.sig, validate=True)
+            object.__setattr__(self, "_signature", cached)
+        return cached
 
     def at_datetime(self) -> datetime:
         return parse_at(self.at)
@@ -250,6 +256,9 @@ def parse_logged_entry(data: bytes) -> Entry:
             f"logged entry is {len(data)} bytes, over {MAX_ENTRY_BYTES}",
             f"日志条目 {len(data)} 字节，超过上限 {MAX_ENTRY_BYTES}",
         )
+    entry = _parse_canonical(data)
+    if entry is not None:
+        return entry
     entry = parse_entry_json(data)
     if entry.entry_bytes() != data:
         raise NonCanonicalError(
@@ -258,6 +267,50 @@ def parse_logged_entry(data: bytes) -> Entry:
             entry_id=entry.id,
         )
     return entry
+
+
+def _safe_int(text: str) -> int:
+    value = int(text)
+    if abs(value) > MAX_SAFE_INTEGER:
+        raise ValueError(text)
+    return value
+
+
+def _no_float(text: str) -> Any:
+    raise ValueError(text)
+
+
+# Plain decoding (a repeated key keeps its last value); floats, NaN and unsafe integers refused.
+_CANONICAL_DECODER = json.JSONDecoder(
+    parse_float=_no_float, parse_int=_safe_int, parse_constant=_no_float
+)
+
+
+def _parse_canonical(data: bytes) -> Entry | None:
+    """The common case of ``parse_logged_entry``, fast: the Entry, or None to take the slow path.
+
+    A logged entry must be exactly the JCS bytes of what it holds. When the bytes decode
+    (no float, constant or unsafe integer) to an object whose JCS form is those same
+    bytes, no key can be repeated (the object would be shorter) and every integer went
+    through ``_safe_int``: what is left of ``loads_strict`` and ``parse_entry`` is the
+    field, envelope and schema checks, made here. Anything else, or any refusal, returns
+    None and the strict path runs from the start, raising its own precise error.
+    """
+    try:
+        obj = _CANONICAL_DECODER.decode(data.decode("utf-8"))
+        if type(obj) is not dict or obj.keys() != _ENVELOPE_SET or _jcs_of_checked(obj) != data:
+            return None
+        _check_envelope(obj)
+        catalogue.validate_body(obj["type"], obj["body"])
+    except (LedgerError, ValueError, TypeError, RecursionError):
+        return None
+    entry = Entry.__new__(Entry)  # what Entry(**obj) builds (a frozen dataclass, no post-init)
+    entry.__dict__.update({name: obj[name] for name in ENVELOPE_FIELDS})
+    entry.__dict__["_entry_bytes"] = data
+    return entry
+
+
+_ENVELOPE_SET = frozenset(ENVELOPE_FIELDS)
 
 
 def parse_entry(obj: Any) -> Entry:

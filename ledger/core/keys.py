@@ -149,7 +149,12 @@ class VerifierKey:
 
     @property
     def key_id_hex(self) -> str:
-        return self.key_id.hex()
+        """The key id in hex, computed once per key (every signature check compares it)."""
+        cached: str | None = self.__dict__.get("_key_id_hex")
+        if cached is None:
+            cached = self.key_id.hex()
+            object.__setattr__(self, "_key_id_hex", cached)
+        return cached
 
     @classmethod
     def parse(cls, vkey: str) -> VerifierKey:

@@ -11,6 +11,11 @@ hook with the key the log names at that exact point; it trusts a result only
 for exactly the same key, signature and signing-input bytes, and otherwise
 verifies inline. A signature is never taken on trust: every one is verified,
 either ahead or in the fold.
+
+With ``processes=True`` the checks run in worker processes (``ledger.core.verify_workers``)
+instead of threads: a thread needs the GIL back after every single verification, and a
+fold that holds it (pure Python) starves it, so on a busy interpreter processes keep
+every core verifying. A worker that fails only makes the fold verify inline.
 """
 
 from __future__ import annotations
@@ -19,16 +24,25 @@ import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from functools import lru_cache
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ledger.core.entry import Entry, verify_entry_signature
 from ledger.core.keys import VerifierKey
+from ledger.core.verify_workers import WorkerPool
 
 Checked = tuple[bytes, bytes, bytes]  # (public key, signature, signing input)
+
+
+class Pending(Protocol):
+    """Results of a batch being checked: a thread's future or a worker process's batch."""
+
+    def result(self) -> list[bool]: ...
+
+
 CHUNK = 64  # pairs per task: big enough to amortise the hand-off, small enough to spread
 
 
@@ -40,9 +54,8 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-@lru_cache(maxsize=65_536)
 def key_id_hex(key: VerifierKey) -> str:
-    """``key.key_id_hex``, computed once per key (it hashes the key on every access)."""
+    """``key.key_id_hex`` (which the key computes once)."""
     return key.key_id_hex
 
 
@@ -65,14 +78,20 @@ class PreVerifier:
     """
 
     def __init__(
-        self, workers: int | None = None, window: int = 65_536, keep: bool = False
+        self,
+        workers: int | None = None,
+        window: int = 65_536,
+        keep: bool = False,
+        processes: bool = False,
     ) -> None:
-        """``keep``: a result serves every fold that asks (an import's plan, then its commit)."""
+        """``keep``: a result serves every fold that asks (an import's plan, then its commit);
+        ``processes``: verify in worker processes rather than threads."""
         self.workers = workers or cpu_count()
         self._keep = keep
         self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ed25519")
+        self._processes = WorkerPool(self.workers) if processes else None
         self._window = window
-        self._results: OrderedDict[Checked, tuple[Future[list[bool]], int]] = OrderedDict()
+        self._results: OrderedDict[Checked, tuple[Pending, int]] = OrderedDict()
         self._keys: dict[bytes, Ed25519PublicKey] = {}
         self._lock = threading.Lock()
         self.ahead = 0  # signatures the fold took from the pool's results
@@ -80,6 +99,8 @@ class PreVerifier:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._processes is not None:
+            self._processes.close()
 
     def __enter__(self) -> PreVerifier:
         return self
@@ -89,6 +110,9 @@ class PreVerifier:
 
     def submit(self, pairs: Sequence[tuple[Entry, VerifierKey]]) -> None:
         """Start verifying each entry's signature with the given key, in the pool."""
+        if self._processes is not None:
+            self._submit_to_processes(pairs)
+            return
         checked: list[Checked] = []
         work: list[tuple[Ed25519PublicKey, bytes, bytes]] = []
         for entry, key in pairs:
@@ -101,11 +125,26 @@ class PreVerifier:
             work.append((public, item[1], item[2]))
         for start in range(0, len(work), CHUNK):
             future = self._pool.submit(_check_chunk, work[start : start + CHUNK])
-            with self._lock:
-                for position, item in enumerate(checked[start : start + CHUNK]):
-                    self._results[item] = (future, position)
-                while len(self._results) > self._window:
-                    self._results.popitem(last=False)
+            self._remember(checked[start : start + CHUNK], future)
+
+    def _submit_to_processes(self, pairs: Sequence[tuple[Entry, VerifierKey]]) -> None:
+        assert self._processes is not None
+        checked: list[Checked] = []
+        for entry, key in pairs:
+            try:
+                checked.append((key.public_key, entry.signature(), entry.signing_input()))
+            except ValueError:  # a malformed signature: the fold refuses it inline
+                continue
+        for start in range(0, len(checked), CHUNK):
+            batch = checked[start : start + CHUNK]
+            self._remember(batch, self._processes.submit(batch))
+
+    def _remember(self, checked: Sequence[Checked], pending: Pending) -> None:
+        with self._lock:
+            for position, item in enumerate(checked):
+                self._results[item] = (pending, position)
+            while len(self._results) > self._window:
+                self._results.popitem(last=False)
 
     def _public(self, raw: bytes) -> Ed25519PublicKey:
         public = self._keys.get(raw)

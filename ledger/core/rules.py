@@ -14,13 +14,12 @@ Check order (it decides the HTTP status of a refusal):
 
 from __future__ import annotations
 
-import sys
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from ledger.core import statement_rules
 from ledger.core.catalogue import SIGNER_ROLES
+from ledger.core.effects import Effect
 from ledger.core.entry import Entry, verify_entry_signature
 from ledger.core.errors import (
     DuplicateIdError,
@@ -40,7 +39,7 @@ from ledger.core.keys import VerifierKey
 from ledger.core.money_rules import effect_of, is_money_type
 from ledger.core.preverify import key_id_hex
 from ledger.core.setup_rules import SETUP_CHECKS, SETUP_EVOLVERS, parse_actor_key, signer_role
-from ledger.core.state import CommunityState, KeyRecord
+from ledger.core.state import CommunityState, KeyRecord, id_key
 
 SignatureCheck = Callable[[Entry, VerifierKey], None]
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -54,8 +53,8 @@ def apply(
     ``verify`` checks the signature with the key the log names; the auditor may pass one
     that checks in parallel, never one that skips.
     """
-    check(state, entry, verify)
-    evolve(state, entry)
+    check_envelope(state, entry, verify)
+    _evolve(state, entry, _judge_type(state, entry))  # the effect is computed once
     return state
 
 
@@ -80,9 +79,14 @@ def check_envelope(
 
 def evolve(state: CommunityState, entry: Entry) -> None:
     """Fold an entry that has passed ``check`` into ``state``."""
-    _evolve_type(state, entry)
-    statement_rules.note_entry(state, entry)
-    state.entry_index[uuid.UUID(entry.id).int] = state.size
+    _evolve(state, entry, _money_effect(state, entry) if is_money_type(entry.type) else None)
+
+
+def _evolve(state: CommunityState, entry: Entry, effect: Effect | None) -> None:
+    """``evolve`` with a money entry's effect (spending included) already computed."""
+    _evolve_type(state, entry, effect)
+    statement_rules.note_entry(state, entry, effect)
+    state.entry_index[id_key(entry.id)] = state.size
     state.size += 1
 
 
@@ -196,30 +200,41 @@ def check_new_id(state: CommunityState, entry: Entry) -> None:
 
 def check_type_rules(state: CommunityState, entry: Entry) -> None:
     """The entry type's own rules; a money entry's effect must keep every balance lawful."""
+    _judge_type(state, entry)
+
+
+def _judge_type(state: CommunityState, entry: Entry) -> Effect | None:
+    """``check_type_rules``, giving back a money entry's effect (None for other types)."""
     if is_money_type(entry.type):
         check_authorisation(state, entry)
-        state.books.check(spending_of(state, entry, effect_of(state, entry)), entry.id)
-    elif statement_rules.is_statement_entry(state, entry):
+        effect = _money_effect(state, entry)
+        state.books.check(effect, entry.id)
+        return effect
+    if statement_rules.is_statement_entry(state, entry):
         statement_rules.check(state, entry)
     elif entry.type in GOVERNANCE_CHECKS:
         GOVERNANCE_CHECKS[entry.type](state, entry)
     else:
         SETUP_CHECKS[entry.type](state, entry)
+    return None
 
 
-def _evolve_type(state: CommunityState, entry: Entry) -> None:
+def _money_effect(state: CommunityState, entry: Entry) -> Effect:
+    return spending_of(state, entry, effect_of(state, entry))
+
+
+def _evolve_type(state: CommunityState, entry: Entry, effect: Effect | None) -> None:
     if statement_rules.is_statement_entry(state, entry):
         statement_rules.evolve(state, entry)
         return
     if entry.type in GOVERNANCE_EVOLVERS:
         GOVERNANCE_EVOLVERS[entry.type](state, entry)
         return
-    if not is_money_type(entry.type):
+    if effect is None:
         SETUP_EVOLVERS[entry.type](state, entry)
         return
-    effect = spending_of(state, entry, effect_of(state, entry))
     state.books.apply(effect)
-    state.money_types[state.size] = sys.intern(entry.type)  # one string per type, not per entry
+    state.money_types[state.size] = entry.type
     if entry.type == "entry.reversed":
         cited = state.index_of(entry.body["entry_id"])
         assert cited is not None

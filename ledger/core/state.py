@@ -6,14 +6,25 @@ it changes it only after an entry has passed every check.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.core.effects import Books, Effect
+from ledger.core.compact import CodedStrings, EntryIndex
+from ledger.core.effects import Books, EffectLog
 from ledger.core.governance_state import Governance
 from ledger.core.keys import VerifierKey
 from ledger.core.statement_state import StatementBook
+
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def id_key(entry_id: str) -> int:
+    """``uuid.UUID(entry_id).int``: the key of an entry id, quickly for the spelling entries use."""
+    if _CANONICAL_UUID.fullmatch(entry_id):
+        return int(entry_id.replace("-", ""), 16)
+    return uuid.UUID(entry_id).int
 
 
 @dataclass
@@ -71,10 +82,10 @@ class CommunityState:
     size: int = 0
     keys: dict[str, KeyRecord] = field(default_factory=dict)
     units: dict[str, Unit] = field(default_factory=dict)
-    entry_index: dict[int, int] = field(default_factory=dict)
+    entry_index: EntryIndex = field(default_factory=EntryIndex)  # uuid int of an id -> index
     books: Books = field(default_factory=Books)
-    effects: dict[int, Effect] = field(default_factory=dict)  # money entry index -> effect
-    money_types: dict[int, str] = field(default_factory=dict)  # money entry index -> its type
+    effects: EffectLog = field(default_factory=EffectLog)  # money entry index -> effect (packed)
+    money_types: CodedStrings = field(default_factory=CodedStrings)  # money entry index -> type
     reversed: set[int] = field(default_factory=set)  # indices of reversed money entries
     fee_schedules: list[tuple[str, int]] = field(default_factory=list)  # (from month, fen/m²)
     trustee_contract: dict[str, Any] | None = None  # the latest contract set
@@ -84,9 +95,19 @@ class CommunityState:
     key_history: list[int] = field(default_factory=list)  # entries that change who may sign
     statements: StatementBook = field(default_factory=StatementBook)  # period flows, tree
 
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickle, also a snapshot from before the per-entry facts were kept compact."""
+        if isinstance(state.get("entry_index"), dict):
+            state["entry_index"] = EntryIndex.from_mapping(state["entry_index"])
+        if isinstance(state.get("effects"), dict):
+            state["effects"] = EffectLog(state["effects"])
+        if isinstance(state.get("money_types"), dict):
+            state["money_types"] = CodedStrings(1, state["money_types"])
+        self.__dict__.update(state)
+
     def index_of(self, entry_id: str) -> int | None:
         """The log index of the entry with this id, if it is in the log."""
-        return self.entry_index.get(uuid.UUID(entry_id).int)
+        return self.entry_index.get(id_key(entry_id))
 
     def live_keys(self, role: str | None = None) -> list[KeyRecord]:
         return [k for k in self.keys.values() if k.live and (role is None or k.role == role)]

@@ -148,11 +148,14 @@ def evolve(state: CommunityState, entry: Entry) -> None:
     book.period = PeriodFlows(start=state.size, opening=dict(state.books.funds))
 
 
-def note_entry(state: CommunityState, entry: Entry) -> None:
-    """After ``entry`` (at index ``state.size``) is folded: the period's flows and the tree."""
+def note_entry(state: CommunityState, entry: Entry, effect: Effect | None = None) -> None:
+    """After ``entry`` (at index ``state.size``) is folded: the period's flows and the tree.
+
+    ``effect``: a money entry's effect as folded (else it is read back from the state).
+    """
     book = state.statements
     if is_money_type(entry.type):
-        _note_money(state, entry)
+        _note_money(state, entry, effect)
     for proposal_id in _proposals_touched(state, entry):
         if proposal_id not in book.period.proposals:
             book.period.proposals.append(proposal_id)
@@ -175,7 +178,7 @@ def _proposals_touched(state: CommunityState, entry: Entry) -> list[str]:
     return [c for c in candidates if isinstance(c, str) and c in state.gov.proposals]
 
 
-def _note_money(state: CommunityState, entry: Entry) -> None:
+def _note_money(state: CommunityState, entry: Entry, folded: Effect | None) -> None:
     book, index = state.statements, state.size
     if entry.type == "entry.reversed":
         cited = state.index_of(entry.body["entry_id"])
@@ -183,7 +186,8 @@ def _note_money(state: CommunityState, entry: Entry) -> None:
         effect, cited_type = state.effects[cited].negated(), state.money_types[cited]
         month = book.fee_month_at.get(cited)
     else:
-        effect, cited_type = state.effects[index], entry.type
+        effect = folded if folded is not None else state.effects[index]
+        cited_type = entry.type
         month = entry.body.get("month") if entry.type == "contribution.received" else None
         if month is not None and entry.body["fund"] == "property":
             book.fee_month_at[index] = month

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from ledger.core.compact import CodedStrings
 from ledger.core.merkle import node_hash
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
@@ -72,5 +73,12 @@ class StatementBook:
     by_id: dict[str, str] = field(default_factory=dict)  # statement entry id -> period
     last_period: str | None = None
     fees_by_month: dict[str, int] = field(default_factory=dict)  # property fees by month paid for
-    fee_month_at: dict[int, str] = field(default_factory=dict)  # fee entry index -> month paid for
+    fee_month_at: CodedStrings = field(default_factory=lambda: CodedStrings(2))  # index -> month
     merkle: CompactRange = field(default_factory=CompactRange)
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        """Unpickle, also a snapshot from before ``fee_month_at`` was kept compact."""
+        months = state.get("fee_month_at")
+        if isinstance(months, dict):
+            state["fee_month_at"] = CodedStrings(2, months)
+        self.__dict__.update(state)
