@@ -32,6 +32,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ledger.core.entry import Entry, parse_entry_json
 from ledger.core.errors import LedgerError, TooLargeError
+from ledger.core.preverify import PreVerifier
 from ledger.store.publish import PublishedCache
 from ledger.store.service import Appended, LedgerService
 
@@ -65,6 +66,7 @@ class Batches:
         self._after_append = after_append
         self._waiting: dict[str, list[tuple[Entry, asyncio.Future[Outcome]]]] = {}
         self._executor = ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="gp-batch")
+        self._verifier = PreVerifier(processes=True)
         self._drainers: set[asyncio.Task[None]] = set()
         self.batches = 0  # batches run, for tests and benchmarks
 
@@ -106,7 +108,11 @@ class Batches:
     def _run(self, community: str, entries: list[Entry]) -> list[Outcome]:
         """One batch, in a batch thread: judge and store, offer the witnesses the new
         checkpoint once, then each entry's result with its receipt."""
-        outcomes = self.ledger.submit_entries(community, entries)
+        # the batch's signatures go to the worker processes at once; the fold takes each
+        # result (for exactly that key and those bytes) or verifies the entry itself
+        pairs = [(entry, self.ledger.expected_signer(community, entry)) for entry in entries]
+        self._verifier.submit([(entry, key) for entry, key in pairs if key is not None])
+        outcomes = self.ledger.submit_entries(community, entries, self._verifier)
         signed = self.ledger.last_signed(community)
         if signed is not None:  # published at once under a policy without witnesses
             self.published.signed(community, *signed)
@@ -133,6 +139,7 @@ class Batches:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._verifier.close()
 
 
 async def answer_submission(batches: Batches, scope: Scope, receive: Receive, send: Send) -> bool:
@@ -157,7 +164,6 @@ async def answer_submission(batches: Batches, scope: Scope, receive: Receive, se
 async def submit_body(batches: Batches, community: str, body: bytes) -> tuple[int, dict[str, Any]]:
     """Steps 2–4 of the module doc for one request body: (201 or 200, the result)."""
     entry = parse_entry_json(body)
-    batches.ledger.verify_ahead(community, entry)
     result = await batches.submit(community, entry)
     return (201 if result["created"] else 200), result
 

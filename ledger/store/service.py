@@ -229,12 +229,12 @@ class LedgerService:
         accepted before it.
         """
         entry = data if isinstance(data, Entry) else parse_entry_json(data)
-        key = self._expected_signer(community, entry)
+        key = self.expected_signer(community, entry)
         if key is not None:  # verified in this thread, in parallel with the others
             self._verified.check_ahead(entry, key)
         return self._group.submit(community, entry)
 
-    def _expected_signer(self, community: str, entry: Entry) -> VerifierKey | None:
+    def expected_signer(self, community: str, entry: Entry) -> VerifierKey | None:
         """The key the cached state holds for the entry's signer (the fold re-resolves it)."""
         cached = self._cache.get(community)
         record = cached.state.keys.get(entry.signer) if cached is not None else None
@@ -311,22 +311,24 @@ class LedgerService:
         ]
 
     def submit_entries(
-        self, community: str, entries: Sequence[Entry]
+        self, community: str, entries: Sequence[Entry], verify: SignatureCheck | None = None
     ) -> list[Appended | LedgerError]:
         """Independent submissions to one community as one batch: one transaction, one
         checkpoint. Each entry is judged alone, against the state after the ones accepted
         before it, and gets its own result or its own refusal (never raised: returned in
         its place). Errors of the store itself (``storage_unavailable``…) are raised.
 
-        The HTTP service's batcher calls this; ``verify_ahead`` may have checked the
-        signatures beforehand (the fold trusts exactly those keys and bytes, once).
+        The HTTP service's batcher calls this. ``verify`` is the fold's signature check:
+        by default it takes the signatures ``verify_ahead`` checked (and verifies any
+        other); a ``PreVerifier`` that checked them in worker processes may be given
+        instead. Either trusts a result only for exactly that key and those bytes.
         """
         with self._lock:
             for attempt in range(CONFLICT_RETRIES):
                 log = self._require(community)
                 try:
                     outcomes, fresh = self._check_all(
-                        log, community, entries, False, self._verified
+                        log, community, entries, False, verify or self._verified
                     )
                     if fresh:
                         self._commit(community, log, fresh)
@@ -345,7 +347,7 @@ class LedgerService:
         """Verify ``entry``'s signature now, in the calling thread (the GIL is released
         meanwhile), for the batch that will judge it. A signer the cached state does not
         know, or a bad signature, is left for the fold to refuse with its precise error."""
-        key = self._expected_signer(community, entry)
+        key = self.expected_signer(community, entry)
         if key is not None:
             self._verified.check_ahead(entry, key)
 
