@@ -10,6 +10,7 @@ reads in ``api.http_reads``; pages and the browser verifier in their own modules
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import re
@@ -86,6 +87,10 @@ def create_app(settings: Settings, service: LedgerService | None = None) -> Fast
     ledger = service or settings.open_service()
     for community in ledger.communities():
         ledger.sign_checkpoint(community)
+        ledger.warm(community)  # loaded now, so that the first submission is not the slow one
+    # What start-up loaded (the folded states, above all) lives as long as the process:
+    # the garbage collector need not walk it again and again while requests come in.
+    gc.freeze()
     app = GlassPocketAPI(
         title="Glass Pocket 玻璃口袋",
         version="1",

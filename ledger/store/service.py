@@ -132,12 +132,21 @@ def _insert_rows(
         session.execute(insert(table), [dict(zip(columns, row, strict=True)) for row in rows])
 
 
-def _driver_value(session: Any, column: Any) -> Callable[[Any], Any]:
+def _driver_value(dialect: Any, column: Any) -> Callable[[Any], Any]:
     """What ``column``'s type turns a value into for the driver, where ``_insert_rows``
-    passes values to the driver itself (SQLite); elsewhere the value as it is."""
-    dialect = session.connection().dialect
+    passes values to the driver itself (SQLite); elsewhere the value as it is. (Made
+    once per service: SQLAlchemy builds the processor anew on each call.)"""
     process = column.type.bind_processor(dialect) if dialect.paramstyle == "qmark" else None
     return process if process is not None else (lambda value: value)
+
+
+def _snapshot_due(old_size: int, new_size: int) -> bool:
+    """Whether appending up to ``new_size`` passes a snapshot point: every
+    ``SNAPSHOT_INTERVAL`` entries, and every tenth of the log once that is longer. A
+    snapshot pickles the whole state, so fixed steps would cost the square of the log's
+    length in all; these cost in proportion to it, and loading replays at most a tenth."""
+    step = max(SNAPSHOT_INTERVAL, new_size // 10 // SNAPSHOT_INTERVAL * SNAPSHOT_INTERVAL)
+    return new_size // step > old_size // step
 
 
 def _back_off(attempt: int) -> None:
@@ -172,6 +181,7 @@ class LedgerService:
         self._recent: dict[str, dict[int, bytes]] = {}  # newest entries committed here
         self._frontiers: dict[str, Frontier] = {}  # right edges of the trees written here
         self._signed: dict[str, tuple[int, str]] = {}  # newest checkpoint signed here
+        self._originator_value: Callable[[Any], Any] | None = None  # see _driver_value
 
     def add_log_key(self, key: SigningKey) -> None:
         """Hold the private key that signs checkpoints for the log whose origin is its name."""
@@ -319,8 +329,8 @@ class LedgerService:
         its place). Errors of the store itself (``storage_unavailable``…) are raised.
 
         The HTTP service's batcher calls this. ``verify`` is the fold's signature check:
-        by default it takes the signatures ``verify_ahead`` checked (and verifies any
-        other); a ``PreVerifier`` that checked them in worker processes may be given
+        by default it takes the signatures the submitting threads checked (``submit``) and
+        verifies any other; a ``PreVerifier`` that checked them in worker processes may be given
         instead. Either trusts a result only for exactly that key and those bytes.
         """
         with self._lock:
@@ -342,14 +352,6 @@ class LedgerService:
                     raise
                 return outcomes
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def verify_ahead(self, community: str, entry: Entry) -> None:
-        """Verify ``entry``'s signature now, in the calling thread (the GIL is released
-        meanwhile), for the batch that will judge it. A signer the cached state does not
-        know, or a bad signature, is left for the fold to refuse with its precise error."""
-        key = self.expected_signer(community, entry)
-        if key is not None:
-            self._verified.check_ahead(entry, key)
 
     def _commit_group(self, community: str, requests: Sequence[Request[Entry, Appended]]) -> None:
         """The group committer's batch: each request judged alone, the accepted ones stored."""
@@ -487,7 +489,7 @@ class LedgerService:
             self._signed[community] = (int(checkpoint["size"]), str(checkpoint["note"]))
         self._remember(community, old_size, entries)
         self._tile_reader.appended(community, old_size, leaves)
-        if log.size // SNAPSHOT_INTERVAL > old_size // SNAPSHOT_INTERVAL:
+        if _snapshot_due(old_size, log.size):
             self._take_snapshot(log)
 
     def _next_checkpoint(
@@ -521,7 +523,10 @@ class LedgerService:
         if recorder._has_autoincrementing_ids:
             recorder._lock_table(session)  # notification ids commit in id order (PostgreSQL)
         table = recorder.events_record_cls.__table__
-        originator = _driver_value(session, table.c.originator_id)
+        if self._originator_value is None:
+            dialect = session.connection().dialect
+            self._originator_value = _driver_value(dialect, table.c.originator_id)
+        originator = self._originator_value
         _insert_rows(
             session,
             table,
@@ -628,6 +633,13 @@ class LedgerService:
         """The folded state after the newest entry. Read it; never change it."""
         with self._lock:
             return self._state(community)
+
+    def warm(self, community: str) -> None:
+        """Load the community's state and its tree's frontier now (a server starting)."""
+        with self._lock:
+            log = self._require(community)
+            if community not in self._frontiers:
+                self._frontiers[community] = Frontier.from_hashes(log.size, self.hashes(community))
 
     @contextmanager
     def reading(self, community: str) -> Iterator[CommunityState]:
