@@ -1,17 +1,19 @@
 """Figures: what one entry adds to the read models, as rows. Pure: imports ``ledger.core`` only.
 
-``advance(state, entry, cited)`` turns an entry and the folded state just before it into
-rows, then folds the entry in with ``ledger.core.rules.evolve`` (entries from the store
-were checked when they were appended, so nothing is re-judged and no signature is
-re-verified). A money entry's amounts always come from ``money_rules.effect_of``: the
-projections never compute a rule a second way, so their sums equal the fold's books.
+``figures_of(state, entry, cited)`` turns an entry and the folded state just before it
+into rows; ``advance`` makes the same rows and folds the entry in with
+``ledger.core.rules.evolve`` (entries from the store were checked when they were
+appended, so nothing is re-judged and no signature is re-verified). A money entry's
+amounts always come from ``money_rules.effect_of``: the projections never compute a rule
+a second way, so their sums equal the fold's books. ``advance`` takes that effect from
+the fold (which records it) instead of computing it twice.
 
 STYLE.md asks for ``evolve`` by ``functools.singledispatch`` over entry types; entries
 are one ``Entry`` class carrying a wire type string, so the equivalent here is a dict
 registry keyed by wire type (``BUILDERS``: every money type of ``money_rules.EFFECTS``,
 plus the setup types the statements need). Types without a builder add no rows.
 
-Rows:
+Rows (named tuples whose fields are their table's columns, in order):
 - ``FlowRow``: one per fund delta of a money entry. ``amount_fen`` counts in the row's
   ``direction`` (an inflow of 100 is ``in``/100; its reversal is ``in``/−100), so totals by
   category net out and a fund's balance is Σ in − Σ out. ``category``/``detail`` label the
@@ -27,10 +29,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from ledger.core.effects import Effect
-from ledger.core.entry import Entry
+from ledger.core.entry import Entry, parse_at
 from ledger.core.money import shanghai_month
 from ledger.core.money_rules import EFFECTS, effect_of
 from ledger.core.rules import evolve
@@ -38,9 +41,11 @@ from ledger.core.state import CommunityState
 
 CitedEntry = Callable[[int], Entry]  # the logged entry at an index of the same community
 
+# The row types' fields are their table's columns in the table's order
+# (``projections.tables``): the store hands each row to the database driver as it is.
 
-@dataclass(frozen=True)
-class FlowRow:
+
+class FlowRow(NamedTuple):
     community: str
     idx: int
     seq: int
@@ -57,8 +62,7 @@ class FlowRow:
     reverses: str | None
 
 
-@dataclass(frozen=True)
-class UnitLine:
+class UnitLine(NamedTuple):
     community: str
     idx: int
     seq: int
@@ -72,8 +76,7 @@ class UnitLine:
     reverses: str | None
 
 
-@dataclass(frozen=True)
-class UnitRow:
+class UnitRow(NamedTuple):
     community: str
     unit: str
     building: str
@@ -82,23 +85,20 @@ class UnitRow:
     registered_idx: int
 
 
-@dataclass(frozen=True)
-class OwnerChange:
+class OwnerChange(NamedTuple):
     community: str
     unit: str
     owner: str
 
 
-@dataclass(frozen=True)
-class FeeScheduleRow:
+class FeeScheduleRow(NamedTuple):
     community: str
     idx: int
     from_month: str
     rate_fen_per_m2: int
 
 
-@dataclass(frozen=True)
-class TrusteeContractRow:
+class TrusteeContractRow(NamedTuple):
     community: str
     idx: int
     trustee: str
@@ -107,8 +107,7 @@ class TrusteeContractRow:
     fixed_monthly_fen: int | None
 
 
-@dataclass(frozen=True)
-class BankAssertionRow:
+class BankAssertionRow(NamedTuple):
     community: str
     idx: int
     fund: str
@@ -119,7 +118,7 @@ class BankAssertionRow:
 
 @dataclass
 class Figures:
-    """Rows for one entry, or for a batch of entries (``extend``)."""
+    """Rows for one entry, or for a batch of entries (``extend``, or built into directly)."""
 
     flows: list[FlowRow] = field(default_factory=list)
     unit_lines: list[UnitLine] = field(default_factory=list)
@@ -142,8 +141,7 @@ class Figures:
 # --- labels of money flows ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Label:
+class Label(NamedTuple):
     category: str
     detail: str | None = None
     purpose: str | None = None
@@ -180,8 +178,13 @@ LABELLERS: Mapping[str, Labeller] = {
 ACCOUNT_FUND = {"property": "property", "maintenance": "maintenance", "refund": "property"}
 
 
-@dataclass(frozen=True)
-class _Booking:
+@lru_cache(maxsize=4096)
+def _booked_month(at: str) -> str:
+    """``shanghai_month`` of an ``at`` (entries of a day or a month share it: cached)."""
+    return shanghai_month(parse_at(at))
+
+
+class _Booking(NamedTuple):
     """Who records the rows (index, id, time) and whose labels they carry (``labelled``)."""
 
     community: str
@@ -195,51 +198,53 @@ class _Booking:
         return self.labelled.id if self.sign < 0 else None
 
 
-def _money_rows(booking: _Booking, effect: Effect) -> Figures:
+def _money_rows(booking: _Booking, effect: Effect, into: Figures) -> None:
     labeller = LABELLERS[booking.labelled.type]
+    body, sign = booking.labelled.body, booking.sign
     labels = {
-        fund: labeller(booking.labelled.body, delta * booking.sign > 0)
-        for fund, delta in effect.funds.items()
-        if delta
+        fund: labeller(body, delta * sign > 0) for fund, delta in effect.funds.items() if delta
     }
-    return Figures(
-        flows=_fund_flows(booking, effect, labels), unit_lines=_unit_lines(booking, effect, labels)
-    )
+    _fund_flows(booking, effect, labels, into.flows)
+    if effect.property_paid or effect.subaccounts or effect.refunds:
+        _unit_lines(booking, effect, labels, into.unit_lines)
 
 
-def _fund_flows(booking: _Booking, effect: Effect, labels: Mapping[str, Label]) -> list[FlowRow]:
-    booked_month = shanghai_month(booking.labelled.at_datetime())
-    flows: list[FlowRow] = []
-    for fund, label in sorted(labels.items()):
-        booked = effect.funds[fund] * booking.sign  # the delta as the labelled entry booked it
+def _fund_flows(
+    booking: _Booking, effect: Effect, labels: Mapping[str, Label], flows: list[FlowRow]
+) -> None:
+    booked_month = _booked_month(booking.labelled.at)
+    entry, sign, reverses = booking.entry, booking.sign, booking.reverses
+    for seq, (fund, label) in enumerate(sorted(labels.items())):
+        booked = effect.funds[fund] * sign  # the delta as the labelled entry booked it
         flows.append(
             FlowRow(
                 community=booking.community,
                 idx=booking.idx,
-                seq=len(flows),
-                at=booking.entry.at,
+                seq=seq,
+                at=entry.at,
                 booked_month=booked_month,
                 fund=fund,
                 direction="in" if booked > 0 else "out",
                 category=label.category,
                 detail=label.detail,
                 purpose=label.purpose,
-                amount_fen=abs(booked) * booking.sign,
-                entry_id=booking.entry.id,
-                type=booking.entry.type,
-                reverses=booking.reverses,
+                amount_fen=abs(booked) * sign,
+                entry_id=entry.id,
+                type=entry.type,
+                reverses=reverses,
             )
         )
-    return flows
 
 
-def _unit_lines(booking: _Booking, effect: Effect, labels: Mapping[str, Label]) -> list[UnitLine]:
+def _unit_lines(
+    booking: _Booking, effect: Effect, labels: Mapping[str, Label], lines: list[UnitLine]
+) -> None:
     accounts = (
         ("property", effect.property_paid),
         ("maintenance", effect.subaccounts),
         ("refund", effect.refunds),
     )
-    lines: list[UnitLine] = []
+    seq = 0
     for account, deltas in accounts:
         if not any(deltas.values()):
             continue
@@ -251,7 +256,7 @@ def _unit_lines(booking: _Booking, effect: Effect, labels: Mapping[str, Label]) 
                     UnitLine(
                         community=booking.community,
                         idx=booking.idx,
-                        seq=len(lines),
+                        seq=seq,
                         unit=unit,
                         account=account,
                         amount_fen=delta,
@@ -262,42 +267,60 @@ def _unit_lines(booking: _Booking, effect: Effect, labels: Mapping[str, Label]) 
                         reverses=booking.reverses,
                     )
                 )
-    return lines
+                seq += 1
 
 
-def _money(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
-    effect = effect_of(state, entry)
+def _booking(state: CommunityState, index: int, entry: Entry, cited: CitedEntry) -> _Booking:
+    """The booking of the money entry at ``index`` (``state`` knows the entry a reversal cites)."""
     if entry.type != "entry.reversed":
-        return _money_rows(_Booking(entry.community, state.size, entry, entry, 1), effect)
-    index = state.index_of(entry.body["entry_id"])
-    assert index is not None  # effect_of has found the money entry it reverses
-    return _money_rows(_Booking(entry.community, state.size, entry, cited(index), -1), effect)
+        return _Booking(entry.community, index, entry, entry, 1)
+    reversed_index = state.index_of(entry.body["entry_id"])
+    assert reversed_index is not None  # the rules have found the money entry it reverses
+    return _Booking(entry.community, index, entry, cited(reversed_index), -1)
+
+
+def _money(state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures) -> None:
+    _money_rows(_booking(state, state.size, entry, cited), effect_of(state, entry), into)
+
+
+def _recorded_effect(state: CommunityState, index: int, entry: Entry) -> Effect:
+    """The effect the fold recorded for the money entry it has just folded at ``index``.
+
+    ``evolve`` keeps each money entry's effect (``state.effects``); a reversal's effect is
+    the effect it cites, negated (what ``money_rules`` computes for it). So this is
+    ``effect_of`` on the state before the entry, without computing it a second time.
+    """
+    if entry.type != "entry.reversed":
+        return state.effects[index]
+    reversed_index = state.index_of(entry.body["entry_id"])
+    assert reversed_index is not None
+    return state.effects[reversed_index].negated()
 
 
 # --- setup entries ---------------------------------------------------------------------------
 
 
-def _unit_registered(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
+def _unit_registered(state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures) -> None:
     body = entry.body
     row = UnitRow(
         entry.community, body["unit"], body["building"], body["area_cm2"], body["owner"], state.size
     )
-    return Figures(units=[row])
+    into.units.append(row)
 
 
-def _owner_changed(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
-    return Figures(
-        owner_changes=[OwnerChange(entry.community, entry.body["unit"], entry.body["owner"])]
-    )
+def _owner_changed(state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures) -> None:
+    into.owner_changes.append(OwnerChange(entry.community, entry.body["unit"], entry.body["owner"]))
 
 
-def _fee_schedule(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
+def _fee_schedule(state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures) -> None:
     body = entry.body
     row = FeeScheduleRow(entry.community, state.size, body["from_month"], body["rate_fen_per_m2"])
-    return Figures(fee_schedules=[row])
+    into.fee_schedules.append(row)
 
 
-def _trustee_contract(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
+def _trustee_contract(
+    state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures
+) -> None:
     body = entry.body
     row = TrusteeContractRow(
         community=entry.community,
@@ -307,22 +330,21 @@ def _trustee_contract(state: CommunityState, entry: Entry, cited: CitedEntry) ->
         basis_points=body.get("basis_points"),
         fixed_monthly_fen=body.get("fixed_monthly_fen"),
     )
-    return Figures(trustee_contracts=[row])
+    into.trustee_contracts.append(row)
 
 
-def _bank_assertion(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
+def _bank_assertion(state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures) -> None:
     body = entry.body
     fund = body["fund"]
     row = BankAssertionRow(
         entry.community, state.size, fund, body["as_of"], body["balance_fen"], state.balance(fund)
     )
-    return Figures(bank_assertions=[row])
+    into.bank_assertions.append(row)
 
 
-Builder = Callable[[CommunityState, Entry, CitedEntry], Figures]
+Builder = Callable[[CommunityState, Entry, CitedEntry, Figures], None]  # appends to the Figures
 
-BUILDERS: Mapping[str, Builder] = {
-    **dict.fromkeys(EFFECTS, _money),
+SETUP_BUILDERS: Mapping[str, Builder] = {
     "unit.registered": _unit_registered,
     "unit.owner_changed": _owner_changed,
     "fee.schedule_set": _fee_schedule,
@@ -330,15 +352,36 @@ BUILDERS: Mapping[str, Builder] = {
     "bank.balance_asserted": _bank_assertion,
 }
 
+BUILDERS: Mapping[str, Builder] = {**dict.fromkeys(EFFECTS, _money), **SETUP_BUILDERS}
+
 
 def figures_of(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
     """The rows ``entry`` adds, judged on ``state`` (the fold just before it)."""
+    figures = Figures()
     builder = BUILDERS.get(entry.type)
-    return builder(state, entry, cited) if builder is not None else Figures()
+    if builder is not None:
+        builder(state, entry, cited, figures)
+    return figures
 
 
-def advance(state: CommunityState, entry: Entry, cited: CitedEntry) -> Figures:
-    """The rows of ``entry``, then ``state`` folded past it (``state`` changes in place)."""
-    figures = figures_of(state, entry, cited)
+def advance(
+    state: CommunityState, entry: Entry, cited: CitedEntry, into: Figures | None = None
+) -> Figures:
+    """The rows of ``entry`` (appended to ``into``, if given), then ``state`` folded past it.
+
+    ``state`` changes in place. The rows are those of ``figures_of``; a money entry's are
+    made after the fold, from the effect the fold recorded (``_recorded_effect``), so its
+    effect is computed once.
+    """
+    figures = Figures() if into is None else into
+    if entry.type in EFFECTS:
+        index = state.size
+        booking = _booking(state, index, entry, cited)
+        evolve(state, entry)
+        _money_rows(booking, _recorded_effect(state, index, entry), figures)
+        return figures
+    builder = SETUP_BUILDERS.get(entry.type)
+    if builder is not None:
+        builder(state, entry, cited, figures)
     evolve(state, entry)
     return figures

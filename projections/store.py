@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
@@ -38,36 +39,30 @@ class Batch:
     sizes: dict[str, int] = field(default_factory=dict)  # community -> entries projected
     entries: int = 0
 
-    def add(self, community: str, index: int, figures: Figures) -> None:
-        self.figures.extend(figures)
+    def add(self, community: str, index: int) -> None:
+        """Count the entry at ``index`` of ``community`` (its rows are in ``figures``)."""
         self.sizes[community] = index + 1
         self.entries += 1
 
 
-def _rows(items: Sequence[Any]) -> list[dict[str, Any]]:
-    """Rows as the tables take them: the figures are flat dataclasses of plain values.
-
-    ``vars`` (a shallow copy of each row's fields) instead of ``dataclasses.asdict``,
-    which deep-copies every value: a tenth of the cost on a rebuild.
-    """
-    return [dict(vars(item)) for item in items]
-
-
 def _insert_rows(conn: Connection, table: Table, items: Sequence[Any]) -> None:
-    """Insert ``items`` (dataclasses named like ``table``'s columns) in one executemany.
+    """Insert ``items`` (``figures``' named tuples, fields named like ``table``'s columns) at once.
 
-    On SQLite the rows go straight to the driver's ``executemany`` as tuples: SQLAlchemy's
-    per-row parameter processing cost more than SQLite's insert itself. Other databases
-    take SQLAlchemy's batched path (multi-row ``INSERT … VALUES`` on PostgreSQL).
+    On SQLite the rows go straight to the driver's ``executemany``: SQLAlchemy's per-row
+    parameter processing cost more than SQLite's insert itself, and a row whose fields
+    are the table's columns in their order is already the parameters' tuple. Other
+    databases take SQLAlchemy's batched path (multi-row ``INSERT … VALUES`` on PostgreSQL).
     """
     if conn.dialect.paramstyle != "qmark":
-        conn.execute(insert(table), _rows(items))
+        conn.execute(insert(table), [item._asdict() for item in items])
         return
-    names = [column.name for column in table.columns]
+    names = tuple(column.name for column in table.columns)
+    in_order = type(items[0])._fields == names  # every row of a list has the same type
+    rows = items if in_order else list(map(attrgetter(*names), items))
     sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
     cursor = conn.connection.cursor()
     try:
-        cursor.executemany(sql, [tuple(getattr(item, n) for n in names) for item in items])
+        cursor.executemany(sql, rows)
     finally:
         cursor.close()
 

@@ -24,12 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from ledger.core.entry import Entry, sign_entry
+from ledger.core.entry import Entry, entry_from_store, sign_entry
 from ledger.core.errors import LedgerError, NotFoundError
 from ledger.core.keys import SigningKey
 from ledger.core.money_bodies import FUNDS
 from ledger.core.policy import build_policy
+from ledger.core.rules import evolve
+from ledger.core.state import CommunityState
 from ledger.store.service import LedgerService
+from projections import figures, tables
 from projections.accounts import unit_account
 from projections.disclosures import common_revenue, donations_by_purpose, trust_account
 from projections.queries import (
@@ -43,7 +46,7 @@ from projections.queries import (
     unit_balances,
 )
 from projections.runner import Projector
-from projections.store import Batch, ProjectionConflictError
+from projections.store import Batch, ProjectionConflictError, ProjectionStore
 from projections.tables import flows as flows_table
 
 TOWN = "town"
@@ -256,6 +259,42 @@ def assert_tables_equal_the_fold(service: LedgerService, community: str) -> None
     assert projected_size(engine, community) == service.state(community).size
 
 
+def _dump_order(row: tuple[Any, ...]) -> tuple[str, ...]:
+    return tuple(map(repr, row))  # how ``ProjectionStore.dump`` sorts a table's rows
+
+
+def plain_tables(service: LedgerService, community: str) -> dict[str, list[tuple[Any, ...]]]:
+    """The rows of ``community``'s log made the plain way: each entry's ``figures_of`` (its
+    effect computed on the state before it), then the fold; owner changes applied."""
+    logged = [entry_from_store(raw.decode()) for raw in service.entries(community, 0, 10**9)]
+    state, rows = CommunityState(), figures.Figures()
+    for entry in logged:
+        rows.extend(figures.figures_of(state, entry, lambda index: logged[index]))
+        evolve(state, entry)
+    units = {row.unit: row for row in rows.units}
+    for change in rows.owner_changes:
+        units[change.unit] = units[change.unit]._replace(owner=change.owner)
+    by_table = {
+        tables.flows: rows.flows,
+        tables.unit_lines: rows.unit_lines,
+        tables.units: list(units.values()),
+        tables.fee_schedules: rows.fee_schedules,
+        tables.trustee_contracts: rows.trustee_contracts,
+        tables.bank_assertions: rows.bank_assertions,
+    }
+    return {table.name: [tuple(row) for row in items] for table, items in by_table.items()}
+
+
+def assert_tables_equal_the_plain_rows(store: ProjectionStore, service: LedgerService) -> None:
+    """Every projected row (of every community) is the row the plain way makes, and no other."""
+    dump = store.dump()
+    communities = sorted(row[0] for row in dump.pop("gpv_communities"))
+    plain = [plain_tables(service, community) for community in communities]
+    for name, rows in dump.items():
+        expected = [row for tables_of in plain for row in tables_of[name]]
+        assert rows == sorted(expected, key=_dump_order), name
+
+
 # --- figures by hand -------------------------------------------------------------------------
 
 
@@ -393,6 +432,7 @@ def test_a_rebuild_from_zero_gives_identical_tables(town: Town) -> None:
     assert rebuilt == projected == town.service.size(TOWN)
     assert projector.store.dump() == before
     assert len(before["gpv_flows"]) > 20 and len(before["gpv_unit_lines"]) > 20
+    assert_tables_equal_the_plain_rows(projector.store, town.service)
 
 
 def test_catch_up_is_idempotent_and_incremental(database_url: str) -> None:
@@ -425,6 +465,56 @@ def test_catch_up_is_idempotent_and_incremental(database_url: str) -> None:
         assert restarted.store.dump() == incremental
         for name in (TOWN, "village"):
             assert_tables_equal_the_fold(service, name)
+        assert_tables_equal_the_plain_rows(restarted.store, service)
+    finally:
+        service.close()
+
+
+def test_the_row_types_are_their_tables_columns_in_order() -> None:
+    """The store hands each row to the driver as it is: its fields are its table's columns."""
+    row_types = {
+        tables.flows: figures.FlowRow,
+        tables.unit_lines: figures.UnitLine,
+        tables.units: figures.UnitRow,
+        tables.fee_schedules: figures.FeeScheduleRow,
+        tables.trustee_contracts: figures.TrusteeContractRow,
+        tables.bank_assertions: figures.BankAssertionRow,
+    }
+    for table, row_type in row_types.items():
+        assert row_type._fields == tuple(column.name for column in table.columns)
+
+
+def test_sqlite_cuts_the_entries_out_as_python_does(database_url: str) -> None:
+    """Given a log, and events of another kind among its notifications (no entry member,
+    a member that is no string, a state that is no object, escapes and CJK text),
+    when a page is read with the entries cut out by SQLite's JSON functions and by Python,
+    then the pages are the same (on PostgreSQL, Python always reads them)."""
+    service = LedgerService(database_url)
+    try:
+        town = found_town(service)
+        gift = {"kind": "donation", "amount_fen": 1, "purpose": '秋千 \\ "x"\t\u0000é'}
+        town.record("gift", "donation.received", gift)
+        events = service.app.recorder.events_record_cls.__table__
+        odd = ['{"x":1}', '{"entry":{"a":"b"}}', '{"entry":5}', "[1,2]", '{"entry":"a\\"b"}']
+        with service.engine.begin() as conn:
+            for version, state in enumerate(odd, start=1):
+                conn.execute(
+                    events.insert().values(
+                        originator_id=uuid.uuid4(),
+                        originator_version=version,
+                        topic="tests.other:Event",
+                        state=state.encode(),
+                    )
+                )
+        projector = Projector(service)
+        assert projector._json_in_sql == database_url.startswith("sqlite")
+
+        read = projector._page(0)
+        projector._json_in_sql = False
+        assert read == projector._page(0)
+        texts = [text for _, _, text in read]
+        assert texts[-5:] == [None, None, None, None, 'a"b']
+        assert all(isinstance(text, str) for text in texts[:-5])
     finally:
         service.close()
 
@@ -569,5 +659,6 @@ def test_for_any_valid_money_stream_the_projections_equal_the_fold(
             dump = projector.store.dump()
             projector.rebuild()
             assert projector.store.dump() == dump
+            assert_tables_equal_the_plain_rows(projector.store, service)
         finally:
             service.close()
