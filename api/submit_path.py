@@ -8,9 +8,11 @@ route did, in the same order, with the same error bodies:
 
 1. the body is read, refused (413) as soon as it is over 64 KiB;
 2. it is parsed (400) and canonicalised (413 over 16 KiB of JCS);
-3. its signature is verified here, in the event loop's thread (the GIL is released
-   meanwhile, so the batch thread judges on the other core), for the batch to trust
-   exactly that key and those bytes once; a bad one is refused by the fold (401);
+3. its signature goes to a verify worker process (``ledger.core.verify_workers``; eight
+   at a time, the rest when its batch starts) with the key the state holds for its
+   signer, so it is checked on another core while the batch before is judged; the fold
+   trusts that result for exactly that key and those bytes, and verifies anything else
+   itself; a bad signature is refused by the fold (401);
 4. it waits for its community's next batch (``Batches``): the entries that arrived
    while the batch before was being committed are judged one by one and stored in one
    transaction under one checkpoint (``LedgerService.submit_entries``); the witnesses
@@ -32,6 +34,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from ledger.core.entry import Entry, parse_entry_json
 from ledger.core.errors import LedgerError, TooLargeError
+from ledger.core.keys import VerifierKey
 from ledger.core.preverify import PreVerifier
 from ledger.store.publish import PublishedCache
 from ledger.store.service import Appended, LedgerService
@@ -39,6 +42,7 @@ from ledger.store.service import Appended, LedgerService
 ENTRIES_PATH = re.compile(r"^/c/([^/]+)/entries$")
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_BATCH = 1_000
+EARLY_CHUNK = 8  # signatures handed to the verify workers together, while the batch before runs
 BATCH_THREADS = 4  # batches of different communities may run at once
 log = logging.getLogger(__name__)
 
@@ -67,12 +71,19 @@ class Batches:
         self._waiting: dict[str, list[tuple[Entry, asyncio.Future[Outcome]]]] = {}
         self._executor = ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="gp-batch")
         self._verifier = PreVerifier(processes=True)
+        self._unsent: dict[str, list[tuple[Entry, VerifierKey]]] = {}
         self._drainers: set[asyncio.Task[None]] = set()
         self.batches = 0  # batches run, for tests and benchmarks
 
     async def submit(self, community: str, entry: Entry) -> dict[str, Any]:
         """The result of ``entry``'s submission (or its refusal, raised)."""
         loop = asyncio.get_running_loop()
+        key = self.ledger.expected_signer(community, entry)
+        if key is not None:
+            unsent = self._unsent.setdefault(community, [])
+            unsent.append((entry, key))
+            if len(unsent) >= EARLY_CHUNK:
+                self._send(community)
         future: asyncio.Future[Outcome] = loop.create_future()
         waiting = self._waiting.get(community)
         if waiting is None:
@@ -96,6 +107,7 @@ class Batches:
                 return
             batch, self._waiting[community] = waiting[:MAX_BATCH], waiting[MAX_BATCH:]
             entries = [entry for entry, _ in batch]
+            self._send(community)
             try:
                 outcomes = await loop.run_in_executor(self._executor, self._run, community, entries)
             except BaseException as exc:  # the batch failed as a whole (the store, say)
@@ -105,13 +117,16 @@ class Batches:
                 if not future.done():  # its client may have gone
                     future.set_result(outcome)
 
+    def _send(self, community: str) -> None:
+        """Hand the signatures gathered for ``community`` to the verify worker processes:
+        they check them while the batch before is judged, so its fold finds them done."""
+        unsent = self._unsent.pop(community, None)
+        if unsent:
+            self._verifier.submit(unsent)
+
     def _run(self, community: str, entries: list[Entry]) -> list[Outcome]:
         """One batch, in a batch thread: judge and store, offer the witnesses the new
         checkpoint once, then each entry's result with its receipt."""
-        # the batch's signatures go to the worker processes at once; the fold takes each
-        # result (for exactly that key and those bytes) or verifies the entry itself
-        pairs = [(entry, self.ledger.expected_signer(community, entry)) for entry in entries]
-        self._verifier.submit([(entry, key) for entry, key in pairs if key is not None])
         outcomes = self.ledger.submit_entries(community, entries, self._verifier)
         signed = self.ledger.last_signed(community)
         if signed is not None:  # published at once under a policy without witnesses
