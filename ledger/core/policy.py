@@ -15,6 +15,7 @@ Log keys must be type 0x01 vkeys, witness keys type 0x04 (tlog-cosignature/v1).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -92,9 +93,9 @@ class VerifiedCheckpoint:
     def root(self) -> bytes:
         return self.checkpoint.root
 
-    @property
+    @functools.cached_property
     def note_text(self) -> str:
-        """The whole signed note, as checked."""
+        """The whole signed note, as checked (encoded once: every receipt quotes it)."""
         return self.note.encode()
 
 

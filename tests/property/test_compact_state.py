@@ -24,7 +24,14 @@ from hypothesis import strategies as st
 
 from ledger.core.compact import CodedStrings, EntryIndex, PackedBytes
 from ledger.core.effects import EFFECT_FIELDS, Effect, EffectLog, pack_effect, unpack_effect
-from ledger.core.entry import Entry, parse_entry_json, parse_logged_entry, sign_entry
+from ledger.core.entry import (
+    Entry,
+    loads_strict,
+    parse_entry,
+    parse_entry_json,
+    parse_logged_entry,
+    sign_entry,
+)
 from ledger.core.errors import LedgerError, NonCanonicalError
 from ledger.core.keys import SigningKey
 from ledger.core.rules import apply, check, evolve
@@ -275,9 +282,14 @@ def test_id_key_is_the_uuid_int_for_every_spelling() -> None:
 # --- parsing logged bytes: the fast path and the strict path agree --------------------------------
 
 
+def _strict_submission(data: bytes) -> Entry:
+    """``parse_entry_json`` as it was, with no fast path."""
+    return parse_entry(loads_strict(data))
+
+
 def _strict(data: bytes) -> Entry:
     """``parse_logged_entry`` as it was, with no fast path."""
-    entry = parse_entry_json(data)
+    entry = _strict_submission(data)
     if entry.entry_bytes() != data:
         raise NonCanonicalError(
             f"entry {entry.id}: logged bytes are not its canonical (JCS) form",
@@ -325,6 +337,26 @@ EDITS = [
 def test_fast_and_strict_parsing_agree_on_edited_entries(old: bytes, new: bytes) -> None:
     data = SAMPLE.replace(old, new, 1)
     assert _outcome(parse_logged_entry, data) == _outcome(_strict, data)
+
+
+@pytest.mark.parametrize(("old", "new"), EDITS)
+def test_a_submission_parses_as_strictly_as_before(old: bytes, new: bytes) -> None:
+    """Submissions take the same fast path when canonical: same entry, same refusals."""
+    data = SAMPLE.replace(old, new, 1)
+    assert _outcome(parse_entry_json, data) == _outcome(_strict_submission, data)
+
+
+@PURE
+@given(st.integers(min_value=0), st.integers(min_value=1, max_value=255), st.booleans())
+def test_a_flipped_or_cut_submission_parses_as_strictly_as_before(
+    where: int, mask: int, cut: bool
+) -> None:
+    data = bytearray(SAMPLE)
+    if cut:
+        del data[where % len(data)]
+    else:
+        data[where % len(data)] ^= mask
+    assert _outcome(parse_entry_json, bytes(data)) == _outcome(_strict_submission, bytes(data))
 
 
 @PURE
