@@ -10,10 +10,11 @@ reads in ``api.http_reads``; pages and the browser verifier in their own modules
 
 from __future__ import annotations
 
-import gc
 import json
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Path, Request
@@ -83,14 +84,17 @@ class GlassPocketAPI(FastAPI):
             await super().__call__(scope, receive, send)
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.batches.close()  # the verify worker processes stop with the server
+
+
 def create_app(settings: Settings, service: LedgerService | None = None) -> FastAPI:
     ledger = service or settings.open_service()
     for community in ledger.communities():
         ledger.sign_checkpoint(community)
         ledger.warm(community)  # loaded now, so that the first submission is not the slow one
-    # What start-up loaded (the folded states, above all) lives as long as the process:
-    # the garbage collector need not walk it again and again while requests come in.
-    gc.freeze()
     app = GlassPocketAPI(
         title="Glass Pocket 玻璃口袋",
         version="1",
@@ -98,6 +102,7 @@ def create_app(settings: Settings, service: LedgerService | None = None) -> Fast
         "Writes are signed entries (the signature is the authentication); reads are "
         "JSON, the log is C2SP tlog-tiles (SPEC §4). Money is integer fen.",
         responses=ERRORS,
+        lifespan=_lifespan,
     )
     app.state.ledger = ledger
     app.state.published = PublishedCache(ledger)

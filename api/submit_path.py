@@ -70,7 +70,7 @@ class Batches:
         self._after_append = after_append
         self._waiting: dict[str, list[tuple[Entry, asyncio.Future[Outcome]]]] = {}
         self._executor = ThreadPoolExecutor(BATCH_THREADS, thread_name_prefix="gp-batch")
-        self._verifier = PreVerifier(processes=True)
+        self._verifier_made: PreVerifier | None = None  # its processes start with the first POST
         self._unsent: dict[str, list[tuple[Entry, VerifierKey]]] = {}
         self._drainers: set[asyncio.Task[None]] = set()
         self.batches = 0  # batches run, for tests and benchmarks
@@ -117,6 +117,12 @@ class Batches:
                 if not future.done():  # its client may have gone
                     future.set_result(outcome)
 
+    @property
+    def _verifier(self) -> PreVerifier:
+        if self._verifier_made is None:
+            self._verifier_made = PreVerifier(processes=True)
+        return self._verifier_made
+
     def _send(self, community: str) -> None:
         """Hand the signatures gathered for ``community`` to the verify worker processes:
         they check them while the batch before is judged, so its fold finds them done."""
@@ -153,8 +159,11 @@ class Batches:
         return results
 
     def close(self) -> None:
+        """Stop the batch threads and the verify worker processes (the server stopping)."""
         self._executor.shutdown(wait=False, cancel_futures=True)
-        self._verifier.close()
+        if self._verifier_made is not None:
+            self._verifier_made.close()
+            self._verifier_made = None
 
 
 async def answer_submission(batches: Batches, scope: Scope, receive: Receive, send: Send) -> bool:
