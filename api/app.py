@@ -86,8 +86,9 @@ class GlassPocketAPI(FastAPI):
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.batches.start()  # the verify worker processes run while the server does
     yield
-    app.state.batches.close()  # the verify worker processes stop with the server
+    app.state.batches.close()
 
 
 def create_app(settings: Settings, service: LedgerService | None = None) -> FastAPI:

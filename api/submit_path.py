@@ -117,11 +117,16 @@ class Batches:
                 if not future.done():  # its client may have gone
                     future.set_result(outcome)
 
-    @property
-    def _verifier(self) -> PreVerifier:
+    def start(self) -> PreVerifier:
+        """The verify worker processes, started now if they are not yet running (a server
+        starts them before it serves; an app used without a server, at its first POST)."""
         if self._verifier_made is None:
             self._verifier_made = PreVerifier(processes=True)
         return self._verifier_made
+
+    @property
+    def _verifier(self) -> PreVerifier:
+        return self.start()
 
     def _send(self, community: str) -> None:
         """Hand the signatures gathered for ``community`` to the verify worker processes:
