@@ -51,7 +51,8 @@ def test_a_small_bench_writes_every_figure(tmp_path: Path) -> None:
     assert set(results) >= KEYS
     for key in ("raw_verify_per_s", "import_per_s", "http_per_s", "audit_per_s", "rebuild_per_s"):
         assert results[key] > 0, key
-    assert results["log_size"] == results["import_rows"] + results["http_posts"] + 2
+    posted = results["http_posts"] + results["http_warmup_posts"]
+    assert results["log_size"] == results["import_rows"] + posted + 2
     assert results["rebuild_entries"] == results["log_size"]
     assert results["tile_gets"] > 0 and results["tile_p99_ms"] > 0
     assert results["receipt_verify_ms"] > 0 and results["peak_rss_mb"] > 0
