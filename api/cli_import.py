@@ -31,8 +31,10 @@ from api.importer import (
     ImportFileError,
     ImportReport,
     Mapping,
+    gc_paused,
     load_rows,
     plan_import,
+    prepare_rows,
     run_import,
 )
 from api.settings import Settings
@@ -57,21 +59,8 @@ def import_file(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a bank statement or ledger (CSV, XLSX): all rows or none. 导入银行流水或台账。"""
-    try:
-        columns = Mapping.load(mapping) if mapping is not None else Mapping()
-        rows = load_rows(file, sheet, columns)
-    except ImportFileError as exc:
-        raise fail(exc, UNREADABLE) from None
-    signer = guard(lambda: SigningKey.load(key))
-    service = guard(Settings.resolve(db, keys).open_service)
-    with progress_bar("importing 导入") as bar:
-        task = bar.add_task("rows", total=len(rows))
-
-        def advance(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        plan = guard(lambda: plan_import(service, community, rows, signer, columns, advance))
-        report = guard(lambda: run_import(service, plan, dry_run, advance))
+    with gc_paused():
+        report = _import(file, community, key, dry_run, mapping, sheet, db, keys)
     if as_json:
         print_json(report_json(report))
     else:
@@ -79,6 +68,38 @@ def import_file(
             out.print(line, highlight=False, markup=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _import(
+    file: Path,
+    community: str,
+    key: Path,
+    dry_run: bool,
+    mapping: Path | None,
+    sheet: str | None,
+    db: str | None,
+    keys: str | None,
+) -> ImportReport:
+    try:
+        columns = Mapping.load(mapping) if mapping is not None else Mapping()
+        rows = load_rows(file, sheet, columns)
+    except ImportFileError as exc:
+        raise fail(exc, UNREADABLE) from None
+    signer = guard(lambda: SigningKey.load(key))
+    # the rows are read and signed (on another core) while the ledger opens
+    with prepare_rows(rows, community, signer, columns) as prepared:
+        service = guard(Settings.resolve(db, keys).open_service)
+        with progress_bar("importing 导入") as bar:
+            task = bar.add_task("rows", total=len(rows))
+
+            def advance(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            plan = guard(
+                lambda: plan_import(service, community, rows, signer, columns, advance, prepared)
+            )
+            report = guard(lambda: run_import(service, plan, dry_run, advance))
+    return report
 
 
 def report_json(report: ImportReport) -> dict[str, Any]:

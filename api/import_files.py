@@ -12,11 +12,13 @@ Money is never float arithmetic: an Excel number is read as the decimal Excel sh
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import gc
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -93,7 +95,11 @@ def load_rows(
     The header row is the first of the top 20 rows that names a date column and an amount
     column (so a title line above it is fine); empty rows and "合计/total" rows are skipped.
     """
-    file = Path(path)
+    with gc_paused():
+        return _load_rows(Path(path), sheet, mapping)
+
+
+def _load_rows(file: Path, sheet: str | None, mapping: HeaderMap | None) -> list[Row]:
     suffix = file.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
         table = _xlsx_table(file, sheet or (mapping.sheet if mapping is not None else None))
@@ -105,6 +111,27 @@ def load_rows(
             f"{file.name}：只能导入 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）",
         )
     return _rows(table, mapping)
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Hold off the cyclic GC meanwhile: reading, planning and storing a file allocate many
+    long-lived, acyclic objects (cells, entries, the draft's state), and the GC's full
+    passes over them only cost time, a growing share of it as the file grows.
+
+    After, what was allocated meanwhile joins the oldest generation unscanned (freeze,
+    unfreeze): otherwise the next young collection would walk all of it at once. The
+    next full collection frees whatever cyclic garbage is among it.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
 
 
 def _xlsx_table(file: Path, sheet: str | None) -> list[list[Any]]:
@@ -157,10 +184,13 @@ def _csv_table(file: Path) -> list[list[Any]]:
     return table
 
 
+_EXCEL_TEXT = re.compile(r'="(.*)"')  # ="0012": a bank's way of keeping digits as text
+
+
 def _csv_cell(cell: str) -> str | None:
     text = cell.strip()
-    quoted = re.fullmatch(r'="(.*)"', text)  # a bank's way of keeping digits as text
-    text = (quoted.group(1) if quoted else text).strip()
+    if text.startswith('="') and (quoted := _EXCEL_TEXT.fullmatch(text)):
+        text = quoted.group(1).strip()
     return text or None
 
 
@@ -173,13 +203,15 @@ def _rows(table: list[list[Any]], mapping: HeaderMap | None) -> list[Row]:
         name = cell_text(value) or f"#{position + 1}"
         headers.append(name if name not in headers else f"{name} ({position + 1})")
     rows: list[Row] = []
+    width = len(headers)
     for index in range(header_index + 1, len(table)):
         values = table[index]
-        present = [v for v in values if cell_text(v) is not None]
-        if not present or SUBTOTAL.match(cell_text(present[0]) or ""):
+        first = next((text for text in map(cell_text, values) if text is not None), None)
+        if first is None or SUBTOTAL.match(first):
             continue
-        cells = {h: (values[i] if i < len(values) else None) for i, h in enumerate(headers)}
-        rows.append(Row(index + 1, cells, header_index + 1))
+        if len(values) < width:
+            values = [*values, *[None] * (width - len(values))]
+        rows.append(Row(index + 1, dict(zip(headers, values, strict=False)), header_index + 1))
     return rows
 
 
@@ -211,6 +243,8 @@ class CellError(Exception):
 
 def cell_text(value: Any) -> str | None:
     """A cell as trimmed text (an Excel date as ISO, a whole float without ".0"); empty: None."""
+    if type(value) is str:  # most cells
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -229,6 +263,8 @@ def to_fen(value: Any) -> int:
         raise _bad_amount(value)
     if isinstance(value, int):
         return value * 100
+    if type(value) is str and (plain := _PLAIN_AMOUNT.fullmatch(value)):
+        return int(plain[1]) * 100 + int((plain[2] or "").ljust(2, "0"))  # as Decimal would
     if isinstance(value, float):
         amount = _shown_decimal(value)
     elif isinstance(value, Decimal):
@@ -246,6 +282,9 @@ def to_fen(value: Any) -> int:
             f"金额 {value} 超过两位小数（最小单位为分）",
         )
     return int(amount * 100)
+
+
+_PLAIN_AMOUNT = re.compile(r"([0-9]{1,15})(?:\.([0-9]{1,2}))?")  # 1234.5: read without Decimal
 
 
 def _shown_decimal(value: float) -> Decimal:
@@ -277,6 +316,7 @@ def _bad_amount(value: Any) -> CellError:
 
 _DATE_TEXT = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T].*)?")
 _COMPACT_DATE = re.compile(r"(\d{4})(\d{2})(\d{2})(?:[ T].*)?")
+_ISO_DAY = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 def to_date(value: Any) -> date:
@@ -292,6 +332,9 @@ def to_date(value: Any) -> date:
         and 20_000 <= value <= 80_000
     ):
         return EXCEL_EPOCH + timedelta(days=int(value))  # an Excel serial date (1900 system)
+    if type(value) is str and (iso := _ISO_DAY.fullmatch(value)):  # 2025-04-08: most cells
+        with contextlib.suppress(ValueError):
+            return date(int(iso[1]), int(iso[2]), int(iso[3]))
     text = unicodedata.normalize("NFKC", cell_text(value) or "").strip()
     match = _DATE_TEXT.fullmatch(text) or _COMPACT_DATE.fullmatch(text)
     try:

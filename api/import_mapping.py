@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from api.import_files import HEADER_COLUMNS, ImportFileError, locate_columns
@@ -117,6 +118,7 @@ METHOD_ALIASES: dict[str, str] = {
 YES = frozenset({"是", "同意", "y", "yes", "true", "1", "√", "✓"})
 
 
+@lru_cache(maxsize=4096)  # a file repeats the same few kind, fund and method names
 def norm(text: str) -> str:
     """Compare names loosely: full-width to half-width, case, spaces and hyphens."""
     folded = unicodedata.normalize("NFKC", text).strip().casefold()
@@ -170,8 +172,9 @@ class Mapping:
         return locate_columns(self.columns, headers)
 
     def kind_of(self, text: str) -> str | None:
-        extra = {norm(k): v for k, v in self.kinds.items()}
-        kind = extra.get(norm(text)) or KIND_ALIASES.get(norm(text))
+        folded = norm(text)
+        extra = {norm(k): v for k, v in self.kinds.items()} if self.kinds else {}
+        kind = extra.get(folded) or KIND_ALIASES.get(folded)
         return kind if kind in KINDS else None
 
     def label(self, name: str) -> str:

@@ -5,17 +5,31 @@
 languages). ``parse_row`` gives the row's entry type and body (``ParsedRow``), with the
 content that identifies the bank transaction, from which the entry's id derives
 (``entry_id``); ``sign_row`` signs the row's entry.
+
+``RowPreparer`` reads and signs a file's rows in order, a chunk at a time (``Prepared``);
+``PreparedRows`` does it ahead, in a forked process where the platform has ``fork``, so
+the rows are parsed and signed on one core while the caller judges them on another.
+The forked process is given nothing: it has the parent's memory (the key never leaves
+it), and sends back only the chunks (parse errors, signed entries) through a pipe.
 """
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import gc
+import hashlib
 import json
+import multiprocessing
+import pickle
 import re
+import sys
 import unicodedata
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.connection import Connection
 from typing import Any
 
 from api.import_files import CellError, Row, cell_text, to_date, to_fen, to_month
@@ -28,7 +42,15 @@ from api.import_mapping import (
     Mapping,
     norm,
 )
-from ledger.core.entry import MAX_SAFE_INTEGER, Entry, jcs, sign_entry
+from ledger.core.entry import (
+    FORMAT_VERSION,
+    MAX_SAFE_INTEGER,
+    SIGNING_CONTEXT,
+    Entry,
+    jcs,
+    parse_entry,
+    sign_entry,
+)
 from ledger.core.errors import LedgerError
 from ledger.core.keys import SigningKey
 
@@ -274,6 +296,7 @@ def _unit(text: str | None) -> str | None:
 
 
 IMPORT_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/import")
+_NAMESPACE_BYTES = IMPORT_NAMESPACE.bytes
 
 
 def entry_id(parsed: ParsedRow, seen: dict[bytes, int]) -> str:
@@ -281,7 +304,20 @@ def entry_id(parsed: ParsedRow, seen: dict[bytes, int]) -> str:
     identity = identity_bytes(parsed.key)
     occurrence = seen.get(identity, 0)
     seen[identity] = occurrence + 1
-    return str(uuid.uuid5(IMPORT_NAMESPACE, f"{identity.decode()}#{occurrence}"))
+    return import_uuid(identity + f"#{occurrence}".encode())
+
+
+def import_uuid(name: bytes) -> str:
+    """``str(uuid.uuid5(IMPORT_NAMESPACE, name))``, without building a ``UUID`` object."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    text = digest.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+_IDENTITY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def identity_bytes(key: tuple[Any, ...]) -> bytes:
@@ -293,24 +329,238 @@ def identity_bytes(key: tuple[Any, ...]) -> bytes:
     plain = all(isinstance(v, str) or (type(v) is int and abs(v) <= MAX_SAFE_INTEGER) for v in key)
     if plain:
         try:
-            return json.dumps(list(key), ensure_ascii=False, separators=(",", ":")).encode()
+            return _IDENTITY_JSON.encode(list(key)).encode()
         except UnicodeEncodeError:
             pass
     return jcs(list(key))
 
 
 def sign_row(
-    community: str, key: SigningKey, parsed: ParsedRow, entry_id: str
+    community: str,
+    key: SigningKey,
+    parsed: ParsedRow,
+    entry_id: str,
+    signer: tuple[str, str] | None = None,
 ) -> Entry | LedgerError:
-    """The row's signed entry (``at`` = its date at noon), or why it cannot be signed."""
+    """The row's signed entry (``at`` = its date at noon), or why it cannot be signed.
+
+    As ``ledger.core.entry.sign_entry`` makes it: the key signs the JCS of the unsigned
+    entry, and the signed entry is checked by ``parse_entry`` like any submission.
+    ``signer`` is the key's (name, key id), computed once per file by the caller.
+    """
+    name, key_id = signer or signer_of(key)
+    at = f"{parsed.day.isoformat()}T12:00:00+08:00"
+    unsigned: dict[str, Any] = {
+        "v": FORMAT_VERSION,
+        "community": community,
+        "id": entry_id,
+        "type": parsed.entry_type,
+        "at": at,
+        "body": dict(parsed.body),
+        "signer": name,
+        "key_id": key_id,
+    }
     try:
-        return sign_entry(
-            key,
-            community=community,
-            type=parsed.entry_type,
-            body=parsed.body,
-            at=f"{parsed.day.isoformat()}T12:00:00+08:00",
-            entry_id=entry_id,
-        )
+        try:
+            message = SIGNING_CONTEXT + canonical_bytes(unsigned)
+        except LedgerError:  # no canonical form: sign_entry says why, as it always did
+            return sign_entry(
+                key,
+                community=community,
+                type=parsed.entry_type,
+                body=parsed.body,
+                at=at,
+                entry_id=entry_id,
+            )
+        signature = key.sign(message)
+        # what sign_entry refuses before signing, parse_entry refuses (in the same order)
+        return parse_entry({**unsigned, "sig": base64.b64encode(signature).decode("ascii")})
     except LedgerError as exc:
         return exc
+
+
+def signer_of(key: SigningKey) -> tuple[str, str]:
+    """The (signer, key_id) that an entry signed with ``key`` names."""
+    verifier = key.verifier()
+    return verifier.name, verifier.key_id_hex
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def canonical_bytes(value: dict[str, Any]) -> bytes:
+    """``jcs(value)``, by the C JSON encoder when that gives the same bytes.
+
+    Sorted, compact, non-ASCII-escaping JSON is RFC 8785 for strings, booleans and
+    integers (the same escapes), except that JCS orders member names by UTF-16 code
+    units: with a character beyond the BMP anywhere, or any other value, ``jcs`` decides.
+    """
+    try:
+        text = _CANONICAL_JSON.encode(value)
+        if text.isascii() or not _ASTRAL.search(text):
+            return text.encode("utf-8")
+    except (TypeError, ValueError):  # not plain JSON data, or a lone surrogate
+        pass
+    return jcs(value)
+
+
+# --- reading and signing a file's rows, ahead of the judge -------------------------------------
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Rows ``start``..``stop`` (positions in the file's rows), read and signed.
+
+    ``errors``: what is wrong with the rows that could not be read (row numbers as the
+    user sees them); ``signed``: each readable row's position and its signed entry, or
+    why it could not be signed.
+    """
+
+    start: int
+    stop: int
+    errors: list[RowError] = field(default_factory=list)
+    signed: list[tuple[int, Entry | LedgerError]] = field(default_factory=list)
+
+
+class RowPreparer:
+    """Reads and signs a file's rows in order; keeps what spans rows (ids, missing columns)."""
+
+    def __init__(
+        self, rows: Sequence[Row], community: str, key: SigningKey, mapping: Mapping
+    ) -> None:
+        self.rows, self.community, self.key, self.mapping = rows, community, key, mapping
+        self.located = mapping.locate(list(rows[0].cells) if rows else [])
+        self.signer = signer_of(key)
+        self.reported: set[str] = set()  # missing columns, reported once per file
+        self.seen: dict[bytes, int] = {}  # occurrences of each row's identity, for its id
+
+    def prepare(self, start: int, stop: int, sign: bool = True) -> Prepared:
+        """Rows ``start``..``stop``; called with consecutive ranges from 0 (ids count rows).
+
+        ``sign=False`` only reads them, to catch up with rows prepared elsewhere.
+        """
+        chunk = Prepared(start, stop)
+        for position in range(start, stop):
+            cells = RowCells(
+                self.rows[position], self.located, self.mapping, chunk.errors, self.reported
+            )
+            parsed = parse_row(cells, self.community)
+            if parsed is not None:
+                row_id = entry_id(parsed, self.seen)
+                if sign:
+                    signed = sign_row(self.community, self.key, parsed, row_id, self.signer)
+                    chunk.signed.append((position, signed))
+        return chunk
+
+
+CHUNK_ROWS = 256  # rows per chunk
+AHEAD_MIN_ROWS = 2 * CHUNK_ROWS  # a smaller file is read and signed in the caller's process
+PIPE_BYTES = 1 << 20  # the pipe holds a few chunks, so the forked process seldom waits
+
+
+def can_prepare_ahead() -> bool:
+    """Whether rows can be read and signed in a forked process here (Linux, ``fork``)."""
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+class PreparedRows:
+    """The chunks of ``RowPreparer(rows, …)`` in order; read and signed ahead when it can.
+
+    With ``ahead`` (the default when the platform can fork and the file is not small), a
+    forked process prepares every chunk and sends each through a pipe as soon as it is
+    ready; this process only receives them. Nothing is handed to that process (it has
+    this one's memory) and it writes nothing. If it stops early, the rest is prepared
+    here with the same results (the rows already received are read again, not signed,
+    to rebuild the preparer's state). A context manager: leaving it stops the process.
+    """
+
+    def __init__(
+        self,
+        rows: Sequence[Row],
+        community: str,
+        key: SigningKey,
+        mapping: Mapping,
+        ahead: bool | None = None,
+    ) -> None:
+        self.rows, self.community, self.key, self.mapping = rows, community, key, mapping
+        self._preparer = RowPreparer(rows, community, key, mapping)
+        count = len(rows)
+        self._ranges = [
+            (start, min(start + CHUNK_ROWS, count)) for start in range(0, count, CHUNK_ROWS)
+        ]
+        self._process: Any = None
+        self._conn: Connection | None = None
+        if ahead if ahead is not None else count >= AHEAD_MIN_ROWS and can_prepare_ahead():
+            self._start()
+
+    def _start(self) -> None:
+        context = multiprocessing.get_context("fork")
+        receiver, sender = context.Pipe(duplex=False)
+        with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux: a bigger pipe
+            import fcntl
+
+            fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        process = context.Process(
+            target=_prepare_all,
+            args=(self._preparer, self._ranges, sender),
+            name="glasspocket-import-rows",
+            daemon=True,
+        )
+        try:
+            process.start()
+        except OSError:  # no process could be made: the rows are prepared here
+            receiver.close()
+            return
+        finally:
+            sender.close()  # the forked process has its own copy
+        self._process, self._conn = process, receiver
+
+    def __enter__(self) -> PreparedRows:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the forked process, if it still runs, and close the pipe."""
+        if self._process is not None:
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process.close()
+            self._process = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __iter__(self) -> Iterator[Prepared]:
+        received = 0
+        while received < len(self._ranges) and self._conn is not None:
+            try:
+                chunk = pickle.loads(self._conn.recv_bytes())
+            except Exception:  # EOF: it stopped (whatever the reason)
+                chunk = None
+            if not isinstance(chunk, Prepared):  # the rest is prepared here, after a catch-up
+                self.close()
+                if received:
+                    self._preparer.prepare(0, self._ranges[received - 1][1], sign=False)
+                break
+            received += 1
+            if received == len(self._ranges) and self._process is not None:
+                self._process.join(timeout=5)  # it sent everything: let it exit, and reap it
+                self.close()
+            yield chunk
+        for start, stop in self._ranges[received:]:
+            yield self._preparer.prepare(start, stop)
+
+
+def _prepare_all(preparer: RowPreparer, ranges: list[tuple[int, int]], sender: Connection) -> None:
+    """The forked process: prepare every chunk and send it; on any error, just stop."""
+    gc.freeze()  # the parent's objects: never scanned (so never copied) by this process's GC
+    try:
+        for start, stop in ranges:
+            sender.send_bytes(pickle.dumps(preparer.prepare(start, stop), pickle.HIGHEST_PROTOCOL))
+    except BaseException:  # the parent prepares the rest itself, and meets the error there
+        pass
+    finally:
+        sender.close()

@@ -10,7 +10,8 @@ is ``api.import_mapping``, reading files and cells ``api.import_files``, reading
    entry, deterministically (id from the row's content, ``at`` = its date at noon,
    Asia/Shanghai), and judges every row with the rules (every signature verified, on
    every core) on a private draft of the community's log, collecting every bad row
-   with its row number and column.
+   with its row number and column. The rows are read and signed ahead, in a forked
+   process (``prepare_rows``; the command starts it before it opens the ledger).
 3. ``run_import(service, plan, dry_run)`` records nothing if any row is bad or in a dry
    run; otherwise it stores the draft's new entries in one atomic batch. They are judged
    once: if the log grew since the plan (another writer), ``submit_batch`` judges them
@@ -20,25 +21,25 @@ is ``api.import_mapping``, reading files and cells ``api.import_files``, reading
 
 from __future__ import annotations
 
-import gc
+import contextlib
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from api.import_files import (
     CellError,
     ImportFileError,
     Row,
     cell_text,
+    gc_paused,
     load_rows,
     to_date,
     to_fen,
     to_month,
 )
 from api.import_mapping import KINDS, Mapping
-from api.import_rows import ParsedRow, RowCells, RowError, entry_id, parse_row, sign_row
+from api.import_rows import AHEAD_MIN_ROWS, PreparedRows, RowCells, RowError
 from ledger.core.entry import Entry
 from ledger.core.errors import LedgerError, UnknownSignerError
 from ledger.core.keys import SigningKey
@@ -59,8 +60,10 @@ __all__ = [
     "PlannedRow",
     "Row",
     "RowError",
+    "gc_paused",
     "load_rows",
     "plan_import",
+    "prepare_rows",
     "run_import",
     "to_date",
     "to_fen",
@@ -139,61 +142,90 @@ def plan_import(
     key: SigningKey,
     mapping: Mapping | None = None,
     progress: Progress | None = None,
+    prepared: PreparedRows | None = None,
 ) -> ImportPlan:
     """Sign one entry per row and check every row with the rules on a copy of the state.
 
     Deterministic: the same rows give byte-identical entries (ids from the rows' content
     plus an occurrence counter for identical rows, ``at`` = the date at 12:00 +08:00).
-    Rows go through a pipeline of chunks: parsed and signed, their signatures verified
-    in the pre-verifier's threads (on every core), then judged in row order.
+    Rows go through a pipeline of chunks: read and signed (``PreparedRows``: in a forked
+    process, on another core), their signatures verified by the pre-verifier (in worker
+    processes for a large file: a thread would wait for the GIL this judge holds), then
+    judged in row order here. ``prepared``: the rows' chunks, when the caller started
+    them early (``prepare_rows``); it must be for the same rows, key and mapping.
     """
     mapping = mapping or Mapping()
     draft = service.draft(community)
     _check_signer(draft.state, key)
-    plan = ImportPlan(community, total_rows=len(rows), draft=draft)
-    plan.verifier = PreVerifier(window=min(max(len(rows), 1), VERIFIED_KEPT), keep=True)
-    headers = list(rows[0].cells) if rows else []
-    located, reported = mapping.locate(headers), set[str]()
-    seen: dict[bytes, int] = {}
-    chunk: list[_Pending] = []
-    with _Pipeline(service, draft, plan, key) as pipeline:
-        for done, row in enumerate(rows, start=1):
-            cells = RowCells(row, located, mapping, plan.errors, reported)
-            parsed = parse_row(cells, community)
-            if parsed is not None:
-                chunk.append((cells, parsed, entry_id(parsed, seen)))
-            if len(chunk) == SIGN_AHEAD:
-                pipeline.push(chunk)
-                chunk = []
-            if progress is not None:
-                progress(done, len(rows))
-        pipeline.push(chunk)
+    with contextlib.ExitStack() as stack:
+        if prepared is None:  # forked before the verifier starts its workers
+            prepared = stack.enter_context(prepare_rows(rows, community, key, mapping))
+        given = (prepared.rows, prepared.community, prepared.key, prepared.mapping)
+        if given != (rows, community, key, mapping):
+            raise ValueError("the prepared rows are of another file, community, key or mapping")
+        plan = ImportPlan(community, total_rows=len(rows), draft=draft)
+        plan.verifier = PreVerifier(
+            window=min(max(len(rows), 1), VERIFIED_KEPT),
+            keep=True,
+            processes=len(rows) >= AHEAD_MIN_ROWS,  # a small file: not worth starting them
+        )
+        try:
+            with gc_paused():
+                _plan_chunks(service, plan, prepared, progress)
+        finally:
+            plan.verifier.close()  # its workers; the results stay, for the commit
     plan.errors.sort(key=lambda e: e.row)
     return plan
 
 
-SIGN_AHEAD = 256  # rows per chunk of the pipeline
-VERIFIED_KEPT = 100_000  # results kept for the commit; beyond, it verifies the oldest again
+def prepare_rows(
+    rows: Sequence[Row],
+    community: str,
+    key: SigningKey,
+    mapping: Mapping | None = None,
+    ahead: bool | None = None,
+) -> PreparedRows:
+    """Start reading and signing the rows (ahead, in a forked process, where it can).
 
-_Pending = tuple[RowCells, ParsedRow, str]  # a parsed row and its entry id
-_Signed = list[tuple[RowCells, ParsedRow, "Entry | LedgerError"]]
+    For ``plan_import(..., prepared=...)``: started before the ledger is opened, the rows
+    are being signed meanwhile. Use it as a context manager (leaving it stops the work).
+    """
+    return PreparedRows(rows, community, key, mapping or Mapping(), ahead)
+
+
+def _plan_chunks(
+    service: LedgerService, plan: ImportPlan, chunks: PreparedRows, progress: Progress | None
+) -> None:
+    with _Pipeline(service, plan, chunks) as pipeline:
+        for chunk in chunks:
+            plan.errors.extend(chunk.errors)
+            pipeline.push(chunk.signed)
+            if progress is not None:
+                for done in range(chunk.start + 1, chunk.stop + 1):
+                    progress(done, plan.total_rows)
+
+
+VERIFIED_KEPT = 100_000  # results kept for the commit; beyond, it verifies the oldest again
+JUDGE_BEHIND = 4  # chunks handed to the verifier before the oldest of them is judged
+
+_Signed = list[tuple[int, "Entry | LedgerError"]]  # (position in the rows, its entry)
 
 
 class _Pipeline:
-    """Chunks of rows: signed, their signatures verified in the pool, then judged in order.
+    """Chunks of signed rows: their signatures verified ahead, then judged in order.
 
-    A chunk is judged only after the next one was signed and handed to the pre-verifier,
-    so its threads verify (``cryptography`` releases the GIL) while this thread parses,
-    signs and judges; the fold rarely waits for a result. Judging stays in row order.
+    A chunk is judged only after the next ones were handed to the pre-verifier, so its
+    workers verify while this thread judges and the forked process signs; the fold
+    rarely waits for a result. Judging stays in row order.
     """
 
-    def __init__(
-        self, service: LedgerService, draft: CommunityLog, plan: ImportPlan, key: SigningKey
-    ) -> None:
-        self.service, self.draft, self.plan, self.key = service, draft, plan, key
-        self.vkey = key.verifier()
+    def __init__(self, service: LedgerService, plan: ImportPlan, chunks: PreparedRows) -> None:
+        assert plan.draft is not None
+        self.service, self.plan, self.draft, self.chunks = service, plan, plan.draft, chunks
+        self.vkey = chunks.key.verifier()
         self.now = service.clock()
         self.verifying: deque[_Signed] = deque()
+        self.located: dict[str, str] | None = None
 
     def __enter__(self) -> _Pipeline:
         return self
@@ -202,17 +234,22 @@ class _Pipeline:
         while kind is None and self.verifying:
             self._judge()
 
-    def push(self, chunk: list[_Pending]) -> None:
-        community = self.plan.community
-        signed = [(c, p, sign_row(community, self.key, p, i)) for c, p, i in chunk]
-        self.plan.verifier.submit([(e, self.vkey) for *_, e in signed if isinstance(e, Entry)])
+    def push(self, signed: _Signed) -> None:
+        self.plan.verifier.submit([(e, self.vkey) for _, e in signed if isinstance(e, Entry)])
         self.verifying.append(signed)
-        if len(self.verifying) > 1:
+        if len(self.verifying) > JUDGE_BEHIND:
             self._judge()
 
     def _judge(self) -> None:
-        for cells, parsed, entry in self.verifying.popleft():
-            _plan_row(self.service, self.draft, self.plan, cells, parsed, entry, self.now)
+        for position, entry in self.verifying.popleft():
+            _plan_row(self, position, entry)
+
+    def cells(self, position: int) -> RowCells:
+        """A row's cells, to say why it was refused."""
+        rows, mapping = self.chunks.rows, self.chunks.mapping
+        if self.located is None:
+            self.located = mapping.locate(list(rows[0].cells))
+        return RowCells(rows[position], self.located, mapping, self.plan.errors, set())
 
 
 def _check_signer(state: CommunityState, key: SigningKey) -> None:
@@ -225,23 +262,18 @@ def _check_signer(state: CommunityState, key: SigningKey) -> None:
         )
 
 
-def _plan_row(
-    service: LedgerService,
-    draft: CommunityLog,
-    plan: ImportPlan,
-    cells: RowCells,
-    parsed: ParsedRow,
-    signed: Entry | LedgerError,
-    now: datetime,
-) -> None:
+def _plan_row(pipeline: _Pipeline, position: int, signed: Entry | LedgerError) -> None:
+    plan, draft = pipeline.plan, pipeline.draft
+    number = pipeline.chunks.rows[position].number
     try:
         if isinstance(signed, LedgerError):
             raise signed
         entry = signed
         index = draft.state.index_of(entry.id)
         if index is not None:
-            if service.entries(plan.community, index, index + 1)[0] != entry.entry_bytes():
-                cells.fail(
+            stored = pipeline.service.entries(plan.community, index, index + 1)[0]
+            if stored != entry.entry_bytes():
+                pipeline.cells(position).fail(
                     None,
                     "duplicate_id",
                     f"this row was already recorded (index {index}) with other content; "
@@ -249,15 +281,15 @@ def _plan_row(
                     f"此行已于第 {index} 条记录，但内容不同；更正请用冲正条目，不要修改文件后重新导入",
                 )
                 return
-            plan.rows.append(PlannedRow(cells.row.number, entry, recorded=True))
+            plan.rows.append(PlannedRow(number, entry, recorded=True))
             return
-        check_not_future(entry, now)
+        check_not_future(entry, pipeline.now)
         check(draft.state, entry, plan.verifier)  # as ``submit_batch`` judges it, then folds it
         draft.append(entry.entry_bytes().decode())
     except LedgerError as exc:
-        _row_refused(cells, exc)
+        _row_refused(pipeline.cells(position), exc)
         return
-    plan.rows.append(PlannedRow(cells.row.number, entry, recorded=False))
+    plan.rows.append(PlannedRow(number, entry, recorded=False))
 
 
 def _row_refused(cells: RowCells, exc: LedgerError) -> None:
@@ -350,18 +382,12 @@ def _store(service: LedgerService, plan: ImportPlan, entries: list[Entry]) -> li
 
     The plan's verdicts stand while the log still holds what the plan's draft started
     from; if another writer appended since, ``submit_batch`` judges every entry again on
-    the newer state. The cyclic GC is held off meanwhile: storing allocates many
-    short-lived, acyclic objects, and its passes over a large plan only cost time.
+    the newer state.
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         judged = (
             None
             if plan.draft is None
             else service.append_judged(plan.community, plan.draft, entries)
         )
         return judged or service.submit_batch(plan.community, entries, verify=plan.verifier)
-    finally:
-        if enabled:
-            gc.enable()
