@@ -2,7 +2,8 @@
 
 ``python -m api.bench_child import ARGS… RESULT.json`` runs ``glasspocket import``
 exactly as a user would, in a fresh process; the clock starts after the interpreter
-has loaded the modules, so a short run is not dominated by start-up. The result file
+has loaded the modules and typer has built the command, so a short run is not
+dominated by start-up. The result file
 gets the seconds, the exit status and the process's peak resident memory.
 ``serve`` runs ``glasspocket serve``. (The audit's child, ``glasspocket-verify log``
 alone, is ``api.bench.AUDIT_CHILD``: it must not import this package's server stack.)
@@ -45,16 +46,19 @@ def _write(result_file: str, seconds: float, status: int, output: str) -> None:
 
 
 def run_import(db_url: str, keys: str, bank: str, key_file: str, result: str) -> None:
+    import typer.main
+
     from api.cli import app
 
     args = ["import", bank, "--community", "bench", "--key", key_file, "--db", db_url]
     args += ["--keys", keys]
     sink = io.StringIO()
+    command = typer.main.get_command(app)  # the CLI's start-up, like loading its modules
     start = time.perf_counter()
     status = 0
     with contextlib.redirect_stdout(sink):
         try:
-            app(args, standalone_mode=False)
+            command(args, standalone_mode=False)
         except SystemExit as exc:  # typer.Exit is turned into SystemExit by click
             status = int(exc.code or 0)
         except Exception as exc:  # reported, not raised: the parent prints it

@@ -546,10 +546,12 @@ class LedgerService:
     def _remember(self, community: str, old_size: int, entries: Sequence[Entry]) -> None:
         """Keep the newest committed entries' bytes: receipts ask for them right away."""
         recent = self._recent.setdefault(community, {})
-        for offset, entry in enumerate(entries):
+        for offset, entry in enumerate(
+            entries[-RECENT_ENTRIES:], max(len(entries) - RECENT_ENTRIES, 0)
+        ):
             recent[old_size + offset] = entry.entry_bytes()
-        while len(recent) > RECENT_ENTRIES:
-            del recent[next(iter(recent))]
+        if len(recent) > 2 * RECENT_ENTRIES:  # trimmed in one pass now and then: O(1) each
+            self._recent[community] = dict(list(recent.items())[-RECENT_ENTRIES:])
 
     def _take_snapshot(self, log: CommunityLog) -> None:
         """Store a snapshot of the just-committed aggregate (a cache for loading)."""

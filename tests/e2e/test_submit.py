@@ -86,6 +86,13 @@ def _forged_amount(entry: dict[str, Any]) -> dict[str, Any]:
     return {**entry, "body": {**entry["body"], "amount_fen": entry["body"]["amount_fen"] + 1}}
 
 
+def _resigned_amount(entry: dict[str, Any], demo: DemoExport) -> dict[str, Any]:
+    """The same id over another amount, properly signed by the demo's treasurer."""
+    body = {**entry["body"], "amount_fen": entry["body"]["amount_fen"] + 1}
+    fields = {"community": entry["community"], "type": entry["type"], "at": entry["at"]}
+    return dict(sign_entry(treasurer(demo), **fields, body=body, entry_id=entry["id"]).as_dict())
+
+
 def assert_refused(
     proc: subprocess.CompletedProcess[str], db_url: str, before: int, code: str, *words: str
 ) -> None:
@@ -122,9 +129,23 @@ def test_amount_changed_is_refused_in_chinese(
 def test_logged_entry_with_amount_changed_is_refused(
     submit: Submit, honest_entries: list[bytes], db_url: str, contribution: dict
 ) -> None:
-    """A logged contribution re-submitted with another amount: its id is taken."""
+    """A logged contribution re-submitted with another amount: the signature no longer
+    verifies, which is said before the id being taken (issue 6's order: 401 before 409)."""
     before = len(honest_entries)
     proc = submit(json.dumps(_forged_amount(contribution)))
+    assert_refused(proc, db_url, before, "bad_signature", "signature", "does not verify")
+
+
+def test_logged_id_reused_by_its_signer_for_other_content_is_refused(
+    submit: Submit,
+    honest_entries: list[bytes],
+    db_url: str,
+    contribution: dict[str, Any],
+    demo: DemoExport,
+) -> None:
+    """The same id, signed again by a registered key over other content: its id is taken."""
+    before = len(honest_entries)
+    proc = submit(json.dumps(_resigned_amount(contribution, demo)))
     assert_refused(proc, db_url, before, "duplicate_id", contribution["id"], "other content")
 
 
