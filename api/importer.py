@@ -285,7 +285,7 @@ def _plan_row(pipeline: _Pipeline, position: int, signed: Entry | LedgerError) -
             return
         check_not_future(entry, pipeline.now)
         check(draft.state, entry, plan.verifier)  # as ``submit_batch`` judges it, then folds it
-        draft.append(entry.entry_bytes().decode())
+        draft.append_entry(entry)
     except LedgerError as exc:
         _row_refused(pipeline.cells(position), exc)
         return

@@ -17,16 +17,18 @@ from __future__ import annotations
 import base64
 import io
 import pickle
+import threading
 import uuid
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Transcoding
 
-from ledger.core.entry import entry_from_store
+from ledger.core.entry import Entry, entry_from_store
 from ledger.core.rules import evolve
 from ledger.core.state import CommunityState
 
+_handed = threading.local()  # the parsed entry ``append_entry`` hands to ``append``
 COMMUNITY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/community")
 SNAPSHOT_INTERVAL = 5_000  # entries between snapshots of a community
 
@@ -49,7 +51,18 @@ class CommunityLog(Aggregate):
 
     @event("Appended")
     def append(self, entry: str) -> None:
-        evolve(self.state, entry_from_store(entry))
+        handed: Entry | None = getattr(_handed, "entry", None)
+        evolve(self.state, handed if handed is not None else entry_from_store(entry))
+
+    def append_entry(self, entry: Entry) -> None:
+        """``append`` for an entry the caller has parsed (and judged): the event holds its
+        text as always; the fold takes the parsed entry instead of parsing that text again.
+        Replaying stored events (``append`` alone) parses the text."""
+        _handed.entry = entry
+        try:
+            self.append(entry.entry_bytes().decode())
+        finally:
+            _handed.entry = None
 
     @property
     def size(self) -> int:

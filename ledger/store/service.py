@@ -414,7 +414,7 @@ class LedgerService:
         check_not_future(entry, now)
         index = log.state.size
         data = entry.entry_bytes()
-        log.append(data.decode())
+        log.append_entry(entry)
         pending[index] = data
         return Appended(community, index, entry.id, data, True)
 
