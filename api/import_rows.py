@@ -47,6 +47,7 @@ from ledger.core.entry import (
     MAX_SAFE_INTEGER,
     SIGNING_CONTEXT,
     Entry,
+    canonical_bytes,
     jcs,
     parse_entry,
     sign_entry,
@@ -317,7 +318,6 @@ def import_uuid(name: bytes) -> str:
 
 
 _IDENTITY_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-_CANONICAL_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
 def identity_bytes(key: tuple[Any, ...]) -> bytes:
@@ -383,25 +383,6 @@ def signer_of(key: SigningKey) -> tuple[str, str]:
     """The (signer, key_id) that an entry signed with ``key`` names."""
     verifier = key.verifier()
     return verifier.name, verifier.key_id_hex
-
-
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
-
-
-def canonical_bytes(value: dict[str, Any]) -> bytes:
-    """``jcs(value)``, by the C JSON encoder when that gives the same bytes.
-
-    Sorted, compact, non-ASCII-escaping JSON is RFC 8785 for strings, booleans and
-    integers (the same escapes), except that JCS orders member names by UTF-16 code
-    units: with a character beyond the BMP anywhere, or any other value, ``jcs`` decides.
-    """
-    try:
-        text = _CANONICAL_JSON.encode(value)
-        if text.isascii() or not _ASTRAL.search(text):
-            return text.encode("utf-8")
-    except (TypeError, ValueError):  # not plain JSON data, or a lone surrogate
-        pass
-    return jcs(value)
 
 
 # --- reading and signing a file's rows, ahead of the judge -------------------------------------

@@ -151,7 +151,7 @@ def sign_entry(
         "key_id": verifier.key_id_hex,
     }
     _check_integers(unsigned)  # what parse_entry refuses below, refused before signing
-    signature = key.sign(SIGNING_CONTEXT + _jcs_of_checked(unsigned))
+    signature = key.sign(SIGNING_CONTEXT + canonical_bytes(unsigned))
     return parse_entry({**unsigned, "sig": base64.b64encode(signature).decode("ascii")})
 
 
@@ -307,7 +307,7 @@ def _parse_canonical(data: bytes) -> Entry | None:
     """
     try:
         obj = _CANONICAL_DECODER.decode(data.decode("utf-8"))
-        if type(obj) is not dict or obj.keys() != _ENVELOPE_SET or _jcs_of_checked(obj) != data:
+        if type(obj) is not dict or obj.keys() != _ENVELOPE_SET or canonical_bytes(obj) != data:
             return None
         _check_envelope(obj)
         catalogue.validate_body(obj["type"], obj["body"])
@@ -351,7 +351,7 @@ _PLAIN_JSON = json.JSONEncoder(
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
-def _jcs_of_checked(obj: dict[str, Any]) -> bytes:
+def canonical_bytes(obj: dict[str, Any]) -> bytes:
     """``jcs(obj)`` for a value ``_check_integers`` passed (no floats, safe integers).
 
     For such values the standard library's sorted, compact, non-ASCII-escaping JSON is
@@ -369,7 +369,7 @@ def _jcs_of_checked(obj: dict[str, Any]) -> bytes:
 
 def _check_size(obj: dict[str, Any]) -> bytes:
     """Refuse an entry over 16 KiB in canonical form before looking at its fields."""
-    canonical = _jcs_of_checked(obj)
+    canonical = canonical_bytes(obj)
     size = len(canonical)
     if size > MAX_ENTRY_BYTES:
         raise TooLargeError(

@@ -8,7 +8,7 @@ import rfc8785
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledger.core.entry import MalformedError, _jcs_of_checked
+from ledger.core.entry import MalformedError, canonical_bytes
 
 KEYS = st.text(alphabet=st.characters(codec="utf-8"), max_size=6) | st.sampled_from(
     ["\U0001f600", "\ufb01", "\ue000", "a\U00010000", "é", "\x7f", "\u2028"]
@@ -36,7 +36,7 @@ def reference(value: dict[str, Any]) -> bytes | None:
 
 def fast(value: dict[str, Any]) -> bytes | None:
     try:
-        return _jcs_of_checked(value)
+        return canonical_bytes(value)
     except MalformedError:
         return None
 
