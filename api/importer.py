@@ -45,7 +45,7 @@ from ledger.core.errors import LedgerError, UnknownSignerError
 from ledger.core.keys import SigningKey
 from ledger.core.money import yuan
 from ledger.core.preverify import PreVerifier
-from ledger.core.rules import check, check_not_future
+from ledger.core.rules import check_not_future, judge
 from ledger.core.state import CommunityState
 from ledger.store.aggregate import CommunityLog
 from ledger.store.service import Appended, LedgerService
@@ -284,8 +284,8 @@ def _plan_row(pipeline: _Pipeline, position: int, signed: Entry | LedgerError) -
             plan.rows.append(PlannedRow(number, entry, recorded=True))
             return
         check_not_future(entry, pipeline.now)
-        check(draft.state, entry, plan.verifier)  # as ``submit_batch`` judges it, then folds it
-        draft.append_entry(entry)
+        effect = judge(draft.state, entry, plan.verifier)  # as ``submit_batch`` judges it
+        draft.append_judged(entry, effect)  # then folds it
     except LedgerError as exc:
         _row_refused(pipeline.cells(position), exc)
         return

@@ -66,6 +66,20 @@ def check(
     check_type_rules(state, entry)
 
 
+def judge(
+    state: CommunityState, entry: Entry, verify: SignatureCheck = verify_entry_signature
+) -> Effect | None:
+    """``check``, giving back what ``evolve_judged`` needs to fold the entry without
+    computing it again: a money entry's effect (None for other types)."""
+    check_envelope(state, entry, verify)
+    return _judge_type(state, entry)
+
+
+def evolve_judged(state: CommunityState, entry: Entry, effect: Effect | None) -> None:
+    """``evolve`` for an entry ``judge`` passed on this same state, with the effect it gave."""
+    _evolve(state, entry, effect)
+
+
 def check_envelope(
     state: CommunityState, entry: Entry, verify: SignatureCheck = verify_entry_signature
 ) -> None:

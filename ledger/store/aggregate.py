@@ -24,11 +24,12 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Transcoding
 
+from ledger.core.effects import Effect
 from ledger.core.entry import Entry, entry_from_store
-from ledger.core.rules import evolve
+from ledger.core.rules import evolve, evolve_judged
 from ledger.core.state import CommunityState
 
-_handed = threading.local()  # the parsed entry ``append_entry`` hands to ``append``
+_handed = threading.local()  # what ``append_judged`` hands to ``append``
 COMMUNITY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/community")
 SNAPSHOT_INTERVAL = 5_000  # entries between snapshots of a community
 
@@ -51,23 +52,29 @@ class CommunityLog(Aggregate):
 
     @event("Appended")
     def append(self, entry: str) -> None:
-        handed: Entry | None = getattr(_handed, "entry", None)
-        evolve(self.state, handed if handed is not None else entry_from_store(entry))
+        handed: tuple[Entry, Effect | None] | None = getattr(_handed, "judged", None)
+        if handed is None:  # replaying a stored event: parse its text, fold it
+            evolve(self.state, entry_from_store(entry))
+        else:
+            evolve_judged(self.state, *handed)
 
-    def append_entry(self, entry: Entry) -> None:
-        """``append`` for an entry the caller has parsed (and judged): the event holds its
-        text as always; the fold takes the parsed entry instead of parsing that text again.
-        Replaying stored events (``append`` alone) parses the text."""
-        _handed.entry = entry
-        try:
-            self.append(entry.entry_bytes().decode())
+    def append_judged(self, entry: Entry, effect: Effect | None) -> None:
+        """``append`` for an entry the caller parsed and judged on this state (``judge``,
+        which gave ``effect``): the event holds its text as always; the fold takes the
+        parsed entry and its effect instead of parsing and computing them again."""
+        _handed.judged = (entry, effect)
+        try:  # the event ``append`` triggers, without its decorator's argument handling
+            self.trigger_event(_APPENDED, entry=entry.entry_bytes().decode())
         finally:
-            _handed.entry = None
+            _handed.judged = None
 
     @property
     def size(self) -> int:
         return self.state.size
 
+
+# the event class ``@event("Appended")`` made for ``CommunityLog.append``
+_APPENDED: type[Any] = CommunityLog.Appended  # type: ignore[attr-defined]
 
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes"})
 

@@ -53,6 +53,7 @@ from ledger.core.rules import (
     check,
     check_not_future,
     check_role,
+    judge,
     resolve_signer,
 )
 from ledger.core.state import CommunityState
@@ -410,11 +411,11 @@ class LedgerService:
             )
         if log.state.index_of(entry.id) is not None:
             return self._resubmission(log.state, entry, pending)
-        check(log.state, entry, verify)
+        effect = judge(log.state, entry, verify)
         check_not_future(entry, now)
         index = log.state.size
         data = entry.entry_bytes()
-        log.append_entry(entry)
+        log.append_judged(entry, effect)
         pending[index] = data
         return Appended(community, index, entry.id, data, True)
 
@@ -526,14 +527,16 @@ class LedgerService:
         if self._originator_value is None:
             dialect = session.connection().dialect
             self._originator_value = _driver_value(dialect, table.c.originator_id)
-        originator = self._originator_value
+        value_of = self._originator_value
+        # one aggregate per community: its id is turned into the driver's value once
+        originators = {uuid: value_of(uuid) for uuid in {event.originator_id for event in stored}}
         _insert_rows(
             session,
             table,
             ("originator_id", "originator_version", "topic", "state"),
             [
                 (
-                    originator(event.originator_id),
+                    originators[event.originator_id],
                     event.originator_version,
                     event.topic,
                     event.state,

@@ -34,7 +34,7 @@ from ledger.core.entry import (
 )
 from ledger.core.errors import LedgerError, NonCanonicalError
 from ledger.core.keys import SigningKey
-from ledger.core.rules import apply, check, evolve
+from ledger.core.rules import apply, check, evolve, evolve_judged, judge
 from ledger.core.state import CommunityState, id_key
 from ledger.store.aggregate import StateAsPickle
 
@@ -208,11 +208,13 @@ def money_streams(draw: st.DrawFn) -> list[Entry]:
     return out
 
 
-def _fold(state: CommunityState, entries: list[Entry], two_steps: bool) -> list[str]:
+def _fold(state: CommunityState, entries: list[Entry], two_steps: bool | str) -> list[str]:
     outcomes = []
     for entry in entries:
         try:
-            if two_steps:
+            if two_steps == "judged":
+                evolve_judged(state, entry, judge(state, entry))
+            elif two_steps:
                 check(state, entry)
                 evolve(state, entry)
             else:
@@ -231,9 +233,11 @@ def _restricted_round_trip(state: CommunityState) -> CommunityState:
 @SIGNING
 @given(money_streams())
 def test_apply_folds_as_check_then_evolve_and_snapshots_round_trip(entries: list[Entry]) -> None:
-    once, twice = copy.deepcopy(BASE), copy.deepcopy(BASE)
-    assert _fold(once, entries, two_steps=False) == _fold(twice, entries, two_steps=True)
-    assert once == twice
+    once, twice, judged = copy.deepcopy(BASE), copy.deepcopy(BASE), copy.deepcopy(BASE)
+    outcomes = _fold(once, entries, two_steps=False)
+    assert outcomes == _fold(twice, entries, two_steps=True)
+    assert outcomes == _fold(judged, entries, two_steps="judged")
+    assert once == twice == judged
     restored = _restricted_round_trip(once)
     assert restored == once
     for entry in entries:
