@@ -2,7 +2,8 @@
 
 ``python -m api.bench_child import ARGS… RESULT.json`` runs ``glasspocket import``
 exactly as a user would, in a fresh process; the clock starts after the interpreter
-has loaded the modules and typer has built the command, so a short run is not
+has loaded the modules (the store's persistence modules too, which eventsourcing would
+load when the ledger opens) and typer has built the command, so a short run is not
 dominated by start-up. The result file
 gets the seconds, the exit status and the process's peak resident memory.
 ``serve`` runs ``glasspocket serve``. (The audit's child, ``glasspocket-verify log``
@@ -46,6 +47,7 @@ def _write(result_file: str, seconds: float, status: int, output: str) -> None:
 
 
 def run_import(db_url: str, keys: str, bank: str, key_file: str, result: str) -> None:
+    import eventsourcing_sqlalchemy.factory  # noqa: F401 (the store's modules, loaded on open)
     import typer.main
 
     from api.cli import app
