@@ -26,12 +26,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.http_models import CHECKPOINT, POLICY, ErrorBody, SubmitResult
 from api.settings import Settings
-from api.submit_path import MAX_REQUEST_BYTES, Batches, answer_submission, submit_body
+from api.submit_path import Batches, answer_submission, read_limited_body, submit_body
 from ledger.core.errors import (
     LedgerError,
     MalformedError,
     NotFoundError,
-    TooLargeError,
 )
 from ledger.core.tiles import entry_bundles_for_size, parse_tile_path, tiles_for_size
 from ledger.store.publish import (
@@ -334,35 +333,13 @@ def _entry_routes(app: FastAPI, ledger: LedgerService) -> None:
         signature (401), role (403), id reused (409), identical again (200), rules (422)."""
         # Answered by ``api.submit_path.answer_submission`` before routing; this route
         # documents it and answers the same way when the app is used without it.
-        body = await _limited_body(request)
+        body = await read_limited_body(request.scope, request.receive)
         status, result = await submit_body(app.state.batches, community, body)
         return Response(
             json.dumps(result, ensure_ascii=False, separators=(",", ":")),
             status_code=status,
             media_type="application/json",
         )
-
-
-async def _limited_body(request: Request) -> bytes:
-    """The request body, refused (413) as soon as it is known to be over 64 KiB."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_REQUEST_BYTES:
-        raise _too_large(int(declared))
-    chunks: list[bytes] = []
-    total = 0
-    async for chunk in request.stream():
-        total += len(chunk)
-        if total > MAX_REQUEST_BYTES:
-            raise _too_large(total)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def _too_large(size: int) -> TooLargeError:
-    return TooLargeError(
-        f"request body is {size} bytes or more, over {MAX_REQUEST_BYTES}",
-        f"请求正文至少 {size} 字节，超过上限 {MAX_REQUEST_BYTES}",
-    )
 
 
 def _text(text: str, cache: str) -> Response:

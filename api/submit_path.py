@@ -180,7 +180,9 @@ async def answer_submission(batches: Batches, scope: Scope, receive: Receive, se
     if match is None:
         return False
     try:
-        status, result = await submit_body(batches, match[1], await _limited_body(scope, receive))
+        status, result = await submit_body(
+            batches, match[1], await read_limited_body(scope, receive)
+        )
     except LedgerError as exc:
         status, result = exc.status, exc.as_dict()
     except Exception:
@@ -205,7 +207,7 @@ def _internal() -> dict[str, str]:
     }
 
 
-async def _limited_body(scope: Scope, receive: Receive) -> bytes:
+async def read_limited_body(scope: Scope, receive: Receive) -> bytes:
     """The request body, refused (413) as soon as it is known to be over 64 KiB."""
     for name, value in scope["headers"]:
         if name == b"content-length" and value.isdigit() and int(value) > MAX_REQUEST_BYTES:
