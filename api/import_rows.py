@@ -7,15 +7,16 @@ content that identifies the bank transaction, from which the entry's id derives
 (``entry_id``); ``sign_row`` signs the row's entry.
 
 ``RowPreparer`` reads and signs a file's rows in order, a chunk at a time (``Prepared``);
-``PreparedRows`` does it ahead, in a forked process where the platform has ``fork``, so
-the rows are parsed and signed on one core while the caller judges them on another.
-The forked process is given nothing: it has the parent's memory (the key never leaves
-it), and sends back only the chunks (parse errors, signed entries) through a pipe.
+``PreparedRows`` does it ahead, in forked processes (one per core) where the platform
+has ``fork``: they take the chunks in turn, sign their rows and check each signature
+they made, while the caller judges the rows on a core of its own. The forked processes
+are given nothing: they have the parent's memory (the key never leaves it), and send
+back only the chunks (parse errors, signed entries, the signatures' results) through
+pipes.
 """
 
 from __future__ import annotations
 
-import base64
 import contextlib
 import gc
 import hashlib
@@ -31,6 +32,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from multiprocessing.connection import Connection
 from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from api.import_files import CellError, Row, cell_text, to_date, to_fen, to_month
 from api.import_mapping import (
@@ -49,11 +53,12 @@ from ledger.core.entry import (
     Entry,
     canonical_bytes,
     jcs,
-    parse_entry,
     sign_entry,
+    signed_entry,
 )
 from ledger.core.errors import LedgerError
 from ledger.core.keys import SigningKey
+from ledger.core.preverify import cpu_count
 
 
 @dataclass(frozen=True)
@@ -362,7 +367,7 @@ def sign_row(
     }
     try:
         try:
-            message = SIGNING_CONTEXT + canonical_bytes(unsigned)
+            unsigned_bytes = canonical_bytes(unsigned)
         except LedgerError:  # no canonical form: sign_entry says why, as it always did
             return sign_entry(
                 key,
@@ -372,9 +377,9 @@ def sign_row(
                 at=at,
                 entry_id=entry_id,
             )
-        signature = key.sign(message)
-        # what sign_entry refuses before signing, parse_entry refuses (in the same order)
-        return parse_entry({**unsigned, "sig": base64.b64encode(signature).decode("ascii")})
+        signature = key.sign(SIGNING_CONTEXT + unsigned_bytes)
+        # what sign_entry refuses before signing, signed_entry refuses (in the same order)
+        return signed_entry(unsigned, unsigned_bytes, signature)
     except LedgerError as exc:
         return exc
 
@@ -394,13 +399,16 @@ class Prepared:
 
     ``errors``: what is wrong with the rows that could not be read (row numbers as the
     user sees them); ``signed``: each readable row's position and its signed entry, or
-    why it could not be signed.
+    why it could not be signed. ``verified``: when the entries' signatures were checked
+    where they were signed, one result per item of ``signed`` (False for a refusal);
+    empty when they were not.
     """
 
     start: int
     stop: int
     errors: list[RowError] = field(default_factory=list)
     signed: list[tuple[int, Entry | LedgerError]] = field(default_factory=list)
+    verified: list[bool] = field(default_factory=list)
 
 
 class RowPreparer:
@@ -414,11 +422,13 @@ class RowPreparer:
         self.signer = signer_of(key)
         self.reported: set[str] = set()  # missing columns, reported once per file
         self.seen: dict[bytes, int] = {}  # occurrences of each row's identity, for its id
+        self._public: Ed25519PublicKey | None = None
 
-    def prepare(self, start: int, stop: int, sign: bool = True) -> Prepared:
+    def prepare(self, start: int, stop: int, sign: bool = True, verify: bool = False) -> Prepared:
         """Rows ``start``..``stop``; called with consecutive ranges from 0 (ids count rows).
 
-        ``sign=False`` only reads them, to catch up with rows prepared elsewhere.
+        ``sign=False`` only reads them, to catch up with rows prepared elsewhere;
+        ``verify``: check each signature made (``Prepared.verified``).
         """
         chunk = Prepared(start, stop)
         for position in range(start, stop):
@@ -426,17 +436,36 @@ class RowPreparer:
                 self.rows[position], self.located, self.mapping, chunk.errors, self.reported
             )
             parsed = parse_row(cells, self.community)
-            if parsed is not None:
+            if parsed is None:
+                continue
+            if sign:
                 row_id = entry_id(parsed, self.seen)
-                if sign:
-                    signed = sign_row(self.community, self.key, parsed, row_id, self.signer)
-                    chunk.signed.append((position, signed))
+                signed = sign_row(self.community, self.key, parsed, row_id, self.signer)
+                chunk.signed.append((position, signed))
+            else:  # only counted, for the ids of identical rows further on
+                identity = identity_bytes(parsed.key)
+                self.seen[identity] = self.seen.get(identity, 0) + 1
+        if sign and verify:
+            chunk.verified.extend(self._verify(entry) for _, entry in chunk.signed)
         return chunk
+
+    def _verify(self, entry: Entry | LedgerError) -> bool:
+        """The entry's signature checked with the key's public half (as ``verify_entry_signature``)."""
+        if not isinstance(entry, Entry):
+            return False
+        if self._public is None:
+            self._public = Ed25519PublicKey.from_public_bytes(self.key.verifier().public_key)
+        try:
+            self._public.verify(entry.signature(), entry.signing_input())
+        except (InvalidSignature, ValueError):
+            return False
+        return True
 
 
 CHUNK_ROWS = 256  # rows per chunk
 AHEAD_MIN_ROWS = 2 * CHUNK_ROWS  # a smaller file is read and signed in the caller's process
-PIPE_BYTES = 1 << 20  # the pipe holds a few chunks, so the forked process seldom waits
+MAX_FORKS = 4  # forked processes reading and signing; the judge, one process, is the limit
+PIPE_BYTES = 1 << 20  # the pipe holds a few chunks, so a forked process seldom waits
 
 
 def can_prepare_ahead() -> bool:
@@ -444,15 +473,24 @@ def can_prepare_ahead() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
+def fork_count() -> int:
+    """Forked processes to read, sign and verify in: one per core (at most ``MAX_FORKS``)."""
+    return max(1, min(cpu_count(), MAX_FORKS))
+
+
 class PreparedRows:
     """The chunks of ``RowPreparer(rows, …)`` in order; read and signed ahead when it can.
 
-    With ``ahead`` (the default when the platform can fork and the file is not small), a
-    forked process prepares every chunk and sends each through a pipe as soon as it is
-    ready; this process only receives them. Nothing is handed to that process (it has
-    this one's memory) and it writes nothing. If it stops early, the rest is prepared
-    here with the same results (the rows already received are read again, not signed,
-    to rebuild the preparer's state). A context manager: leaving it stops the process.
+    With ``ahead`` (the default when the platform can fork and the file is not small),
+    ``forks`` forked processes (one per core) take the chunks in turn: each reads every
+    row (a row's id counts the identical rows before it) but signs only its own chunks,
+    checks the signatures it made, and sends each chunk through its pipe as soon as it is
+    ready; this process only receives them, in order. Nothing is handed to those
+    processes (they have this one's memory; the key never leaves it) and they write
+    nothing. If one stops early, they are all stopped and the rest is prepared here with
+    the same results (the rows already received are read again, not signed, to rebuild
+    the preparer's state), their signatures then checked by the caller's verifier. A
+    context manager: leaving it stops the processes.
     """
 
     def __init__(
@@ -462,6 +500,7 @@ class PreparedRows:
         key: SigningKey,
         mapping: Mapping,
         ahead: bool | None = None,
+        forks: int | None = None,
     ) -> None:
         self.rows, self.community, self.key, self.mapping = rows, community, key, mapping
         self._preparer = RowPreparer(rows, community, key, mapping)
@@ -469,32 +508,40 @@ class PreparedRows:
         self._ranges = [
             (start, min(start + CHUNK_ROWS, count)) for start in range(0, count, CHUNK_ROWS)
         ]
-        self._process: Any = None
-        self._conn: Connection | None = None
+        self._processes: list[Any] = []
+        self._conns: list[Connection] = []
         if ahead if ahead is not None else count >= AHEAD_MIN_ROWS and can_prepare_ahead():
-            self._start()
+            self._start(forks or fork_count())
 
-    def _start(self) -> None:
+    @property
+    def ahead(self) -> bool:
+        """Whether the rows are being prepared (and their signatures checked) elsewhere."""
+        return bool(self._conns)
+
+    def _start(self, forks: int) -> None:
         context = multiprocessing.get_context("fork")
-        receiver, sender = context.Pipe(duplex=False)
-        with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux: a bigger pipe
-            import fcntl
+        for turn in range(forks):
+            receiver, sender = context.Pipe(duplex=False)
+            with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux: bigger
+                import fcntl
 
-            fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        process = context.Process(
-            target=_prepare_all,
-            args=(self._preparer, self._ranges, sender),
-            name="glasspocket-import-rows",
-            daemon=True,
-        )
-        try:
-            process.start()
-        except OSError:  # no process could be made: the rows are prepared here
-            receiver.close()
-            return
-        finally:
-            sender.close()  # the forked process has its own copy
-        self._process, self._conn = process, receiver
+                fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+            process = context.Process(
+                target=_prepare_all,
+                args=(self._preparer, self._ranges, turn, forks, sender),
+                name=f"glasspocket-import-rows-{turn}",
+                daemon=True,
+            )
+            try:
+                process.start()
+            except OSError:  # no process could be made: the rows are prepared here
+                receiver.close()
+                self.close()
+                return
+            finally:
+                sender.close()  # the forked process has its own copy
+            self._processes.append(process)
+            self._conns.append(receiver)
 
     def __enter__(self) -> PreparedRows:
         return self
@@ -503,44 +550,56 @@ class PreparedRows:
         self.close()
 
     def close(self) -> None:
-        """Stop the forked process, if it still runs, and close the pipe."""
-        if self._process is not None:
-            if self._process.is_alive():
-                self._process.terminate()
-            self._process.join()
-            self._process.close()
-            self._process = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        """Stop the forked processes, if they still run, and close the pipes."""
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
+            process.close()
+        for conn in self._conns:
+            conn.close()
+        self._processes, self._conns = [], []
 
     def __iter__(self) -> Iterator[Prepared]:
         received = 0
-        while received < len(self._ranges) and self._conn is not None:
+        while received < len(self._ranges) and self._conns:
+            conn = self._conns[received % len(self._conns)]
             try:
-                chunk = pickle.loads(self._conn.recv_bytes())
+                chunk = pickle.loads(conn.recv_bytes())
             except Exception:  # EOF: it stopped (whatever the reason)
                 chunk = None
-            if not isinstance(chunk, Prepared):  # the rest is prepared here, after a catch-up
-                self.close()
+            if not isinstance(chunk, Prepared) or chunk.start != self._ranges[received][0]:
+                self.close()  # the rest is prepared here, after a catch-up
                 if received:
                     self._preparer.prepare(0, self._ranges[received - 1][1], sign=False)
                 break
             received += 1
-            if received == len(self._ranges) and self._process is not None:
-                self._process.join(timeout=5)  # it sent everything: let it exit, and reap it
+            if received == len(self._ranges):  # all sent: let them exit, and reap them
+                for process in self._processes:
+                    process.join(timeout=5)
                 self.close()
             yield chunk
         for start, stop in self._ranges[received:]:
             yield self._preparer.prepare(start, stop)
 
 
-def _prepare_all(preparer: RowPreparer, ranges: list[tuple[int, int]], sender: Connection) -> None:
-    """The forked process: prepare every chunk and send it; on any error, just stop."""
+def _prepare_all(
+    preparer: RowPreparer,
+    ranges: list[tuple[int, int]],
+    turn: int,
+    forks: int,
+    sender: Connection,
+) -> None:
+    """A forked process: read every chunk, sign and check its own (every ``forks``-th from
+    ``turn``) and send them; on any error, just stop."""
     gc.freeze()  # the parent's objects: never scanned (so never copied) by this process's GC
     try:
-        for start, stop in ranges:
-            sender.send_bytes(pickle.dumps(preparer.prepare(start, stop), pickle.HIGHEST_PROTOCOL))
+        for number, (start, stop) in enumerate(ranges):
+            if number % forks != turn:
+                preparer.prepare(start, stop, sign=False)
+                continue
+            chunk = preparer.prepare(start, stop, verify=True)
+            sender.send_bytes(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
     except BaseException:  # the parent prepares the rest itself, and meets the error there
         pass
     finally:

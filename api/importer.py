@@ -10,8 +10,9 @@ is ``api.import_mapping``, reading files and cells ``api.import_files``, reading
    entry, deterministically (id from the row's content, ``at`` = its date at noon,
    Asia/Shanghai), and judges every row with the rules (every signature verified, on
    every core) on a private draft of the community's log, collecting every bad row
-   with its row number and column. The rows are read and signed ahead, in a forked
-   process (``prepare_rows``; the command starts it before it opens the ledger).
+   with its row number and column. The rows are read, signed and their signatures
+   checked ahead, in forked processes (``prepare_rows``; the command starts them before
+   it opens the ledger).
 3. ``run_import(service, plan, dry_run)`` records nothing if any row is bad or in a dry
    run; otherwise it stores the draft's new entries in one atomic batch. They are judged
    once: if the log grew since the plan (another writer), ``submit_batch`` judges them
@@ -148,10 +149,10 @@ def plan_import(
 
     Deterministic: the same rows give byte-identical entries (ids from the rows' content
     plus an occurrence counter for identical rows, ``at`` = the date at 12:00 +08:00).
-    Rows go through a pipeline of chunks: read and signed (``PreparedRows``: in a forked
-    process, on another core), their signatures verified by the pre-verifier (in worker
-    processes for a large file: a thread would wait for the GIL this judge holds), then
-    judged in row order here. ``prepared``: the rows' chunks, when the caller started
+    Rows go through a pipeline of chunks: read and signed (``PreparedRows``: in forked
+    processes, on the other cores, which check each signature they made), their
+    signatures' results handed to the pre-verifier (which verifies them itself, in worker
+    processes for a large file, for chunks prepared here), then judged in row order here. ``prepared``: the rows' chunks, when the caller started
     them early (``prepare_rows``); it must be for the same rows, key and mapping.
     """
     mapping = mapping or Mapping()
@@ -167,7 +168,8 @@ def plan_import(
         plan.verifier = PreVerifier(
             window=min(max(len(rows), 1), VERIFIED_KEPT),
             keep=True,
-            processes=len(rows) >= AHEAD_MIN_ROWS,  # a small file: not worth starting them
+            # worker processes for a large file, unless the forked processes check them
+            processes=len(rows) >= AHEAD_MIN_ROWS and not prepared.ahead,
         )
         try:
             with gc_paused():
@@ -199,10 +201,9 @@ def _plan_chunks(
     with _Pipeline(service, plan, chunks) as pipeline:
         for chunk in chunks:
             plan.errors.extend(chunk.errors)
-            pipeline.push(chunk.signed)
+            pipeline.push(chunk.signed, chunk.verified)
             if progress is not None:
-                for done in range(chunk.start + 1, chunk.stop + 1):
-                    progress(done, plan.total_rows)
+                progress(chunk.stop, plan.total_rows)
 
 
 VERIFIED_KEPT = 100_000  # results kept for the commit; beyond, it verifies the oldest again
@@ -234,10 +235,18 @@ class _Pipeline:
         while kind is None and self.verifying:
             self._judge()
 
-    def push(self, signed: _Signed) -> None:
-        self.plan.verifier.submit([(e, self.vkey) for _, e in signed if isinstance(e, Entry)])
+    def push(self, signed: _Signed, verified: Sequence[bool] = ()) -> None:
+        """A chunk's signed rows, and their signatures' results if they were checked ahead."""
+        if verified:
+            pairs = [(e, self.vkey) for _, e in signed if isinstance(e, Entry)]
+            results = [
+                ok for (_, e), ok in zip(signed, verified, strict=True) if isinstance(e, Entry)
+            ]
+            self.plan.verifier.checked(pairs, results)
+        else:
+            self.plan.verifier.submit([(e, self.vkey) for _, e in signed if isinstance(e, Entry)])
         self.verifying.append(signed)
-        if len(self.verifying) > JUDGE_BEHIND:
+        if len(self.verifying) > (0 if verified else JUDGE_BEHIND):  # checked: judge it now
             self._judge()
 
     def _judge(self) -> None:

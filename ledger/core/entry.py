@@ -151,8 +151,38 @@ def sign_entry(
         "key_id": verifier.key_id_hex,
     }
     _check_integers(unsigned)  # what parse_entry refuses below, refused before signing
-    signature = key.sign(SIGNING_CONTEXT + canonical_bytes(unsigned))
-    return parse_entry({**unsigned, "sig": base64.b64encode(signature).decode("ascii")})
+    unsigned_bytes = canonical_bytes(unsigned)
+    return signed_entry(unsigned, unsigned_bytes, key.sign(SIGNING_CONTEXT + unsigned_bytes))
+
+
+def signed_entry(unsigned: dict[str, Any], unsigned_bytes: bytes, signature: bytes) -> Entry:
+    """``parse_entry({**unsigned, "sig": base64(signature)})``, for an entry just signed over
+    ``SIGNING_CONTEXT + unsigned_bytes``, where ``unsigned_bytes`` is ``canonical_bytes(unsigned)``.
+
+    The same checks in the same order, with the same errors; only the canonical form is
+    not encoded a second time. JCS sorts members and ``sig`` sorts just before ``signer``
+    (then only ``type`` and ``v`` follow, both scalars), so the signed entry's bytes are
+    the unsigned bytes with ``"sig":"…",`` put in before the last ``"signer":``. Anything
+    but an envelope of exactly the unsigned fields takes ``parse_entry`` itself.
+    """
+    sig = base64.b64encode(signature).decode("ascii")
+    obj = {**unsigned, "sig": sig}
+    at = unsigned_bytes.rfind(b',"signer":')
+    if obj.keys() != _ENVELOPE_SET or at < 0:
+        return parse_entry(obj)
+    _check_integers(obj)
+    canonical = b"".join(
+        (unsigned_bytes[: at + 1], b'"sig":"', sig.encode(), b'",', unsigned_bytes[at + 1 :])
+    )
+    _refuse_oversize(len(canonical))
+    _check_envelope(obj)
+    catalogue.validate_body(obj["type"], obj["body"])
+    entry = Entry.__new__(Entry)  # what Entry(**obj) builds (a frozen dataclass, no post-init)
+    entry.__dict__.update({name: obj[name] for name in ENVELOPE_FIELDS})
+    entry.__dict__["_entry_bytes"] = canonical
+    entry.__dict__["_signing_input"] = SIGNING_CONTEXT + unsigned_bytes
+    entry.__dict__["_signature"] = signature
+    return entry
 
 
 def verify_entry_signature(entry: Entry, key: VerifierKey) -> None:
@@ -370,13 +400,16 @@ def canonical_bytes(obj: dict[str, Any]) -> bytes:
 def _check_size(obj: dict[str, Any]) -> bytes:
     """Refuse an entry over 16 KiB in canonical form before looking at its fields."""
     canonical = canonical_bytes(obj)
-    size = len(canonical)
+    _refuse_oversize(len(canonical))
+    return canonical
+
+
+def _refuse_oversize(size: int) -> None:
     if size > MAX_ENTRY_BYTES:
         raise TooLargeError(
             f"entry is {size} bytes in canonical form, over {MAX_ENTRY_BYTES}",
             f"条目规范形式为 {size} 字节，超过上限 {MAX_ENTRY_BYTES}",
         )
-    return canonical
 
 
 def _field_error(name: str, en: str, zh: str) -> MalformedError:

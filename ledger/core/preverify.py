@@ -16,6 +16,11 @@ With ``processes=True`` the checks run in worker processes (``ledger.core.verify
 instead of threads: a thread needs the GIL back after every single verification, and a
 fold that holds it (pure Python) starves it, so on a busy interpreter processes keep
 every core verifying. A worker that fails only makes the fold verify inline.
+
+``PreVerifier.checked(pairs, results)`` takes results from this program's own processes
+that verified the signatures where they made them (an import's forked processes, which
+sign and check each row's entry with ``cryptography``): the fold trusts them on the same
+terms, for exactly the key, signature and bytes that were checked.
 """
 
 from __future__ import annotations
@@ -41,6 +46,16 @@ class Pending(Protocol):
     """Results of a batch being checked: a thread's future or a worker process's batch."""
 
     def result(self) -> list[bool]: ...
+
+
+class _Known:
+    """Results already known (``PreVerifier.checked``)."""
+
+    def __init__(self, results: list[bool]) -> None:
+        self._results = results
+
+    def result(self) -> list[bool]:
+        return self._results
 
 
 CHUNK = 64  # pairs per task: big enough to amortise the hand-off, small enough to spread
@@ -126,6 +141,19 @@ class PreVerifier:
         for start in range(0, len(work), CHUNK):
             future = self._pool.submit(_check_chunk, work[start : start + CHUNK])
             self._remember(checked[start : start + CHUNK], future)
+
+    def checked(self, pairs: Sequence[tuple[Entry, VerifierKey]], results: Sequence[bool]) -> None:
+        """Results of checks made elsewhere by this program: ``results[i]`` is whether the
+        signature of ``pairs[i]``'s entry verified with that key, over its signing input."""
+        items: list[Checked] = []
+        verdicts: list[bool] = []
+        for (entry, key), verified in zip(pairs, results, strict=True):
+            try:
+                items.append((key.public_key, entry.signature(), entry.signing_input()))
+            except ValueError:  # a malformed signature: the fold refuses it inline
+                continue
+            verdicts.append(verified)
+        self._remember(items, _Known(verdicts))
 
     def _submit_to_processes(self, pairs: Sequence[tuple[Entry, VerifierKey]]) -> None:
         assert self._processes is not None

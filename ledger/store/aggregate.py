@@ -17,19 +17,20 @@ from __future__ import annotations
 import base64
 import io
 import pickle
-import threading
 import uuid
+from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import Transcoding
+from eventsourcing.utils import get_topic
 
 from ledger.core.effects import Effect
 from ledger.core.entry import Entry, entry_from_store
 from ledger.core.rules import evolve, evolve_judged
 from ledger.core.state import CommunityState
 
-_handed = threading.local()  # what ``append_judged`` hands to ``append``
 COMMUNITY_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "glasspocket/community")
 SNAPSHOT_INTERVAL = 5_000  # entries between snapshots of a community
 
@@ -52,21 +53,26 @@ class CommunityLog(Aggregate):
 
     @event("Appended")
     def append(self, entry: str) -> None:
-        handed: tuple[Entry, Effect | None] | None = getattr(_handed, "judged", None)
-        if handed is None:  # replaying a stored event: parse its text, fold it
-            evolve(self.state, entry_from_store(entry))
-        else:
-            evolve_judged(self.state, *handed)
+        evolve(self.state, entry_from_store(entry))  # a stored event: parse its text, fold it
 
     def append_judged(self, entry: Entry, effect: Effect | None) -> None:
         """``append`` for an entry the caller parsed and judged on this state (``judge``,
-        which gave ``effect``): the event holds its text as always; the fold takes the
-        parsed entry and its effect instead of parsing and computing them again."""
-        _handed.judged = (entry, effect)
-        try:  # the event ``append`` triggers, without its decorator's argument handling
-            self.trigger_event(_APPENDED, entry=entry.entry_bytes().decode())
-        finally:
-            _handed.judged = None
+        which gave ``effect``). The same event as ``append`` triggers (its text, the next
+        version, the time now), pending as always; the fold takes the parsed entry and its
+        effect instead of parsing and computing them again. What ``trigger_event`` and the
+        event's ``mutate`` do, made directly: the event is built for this aggregate and
+        version, so the checks ``mutate`` makes of them hold by construction."""
+        version = self.version + 1
+        new_event = _APPENDED(
+            originator_id=self.id,
+            originator_version=version,
+            timestamp=_APPENDED.create_timestamp(),
+            entry=entry.entry_bytes().decode(),
+        )
+        evolve_judged(self.state, entry, effect)  # first: a failure leaves the version as it was
+        self.version = version
+        self.modified_on = new_event.timestamp
+        self.pending_events.append(new_event)
 
     @property
     def size(self) -> int:
@@ -75,6 +81,26 @@ class CommunityLog(Aggregate):
 
 # the event class ``@event("Appended")`` made for ``CommunityLog.append``
 _APPENDED: type[Any] = CommunityLog.Appended  # type: ignore[attr-defined]
+APPENDED_TOPIC = get_topic(_APPENDED)
+_APPENDED_HEAD = b'{"timestamp":{"_type_":"datetime_iso","_data_":"'
+
+
+def appended_state(event: Any) -> bytes | None:
+    """The stored state of an ``Appended`` event, as eventsourcing's JSON transcoder
+    writes it (``{"timestamp": …, "entry": …}``), made without its generic walk; None
+    for any other event, which the application's mapper turns into a stored event."""
+    if type(event) is not _APPENDED or type(event.timestamp) is not datetime:
+        return None
+    return b"".join(
+        (
+            _APPENDED_HEAD,
+            event.timestamp.isoformat().encode(),
+            b'"},"entry":',
+            encode_basestring(event.entry).encode(),
+            b"}",
+        )
+    )
+
 
 _SAFE_BUILTINS = frozenset({"set", "frozenset", "dict", "list", "tuple", "bytearray", "bytes"})
 

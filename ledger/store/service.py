@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from eventsourcing.application import Application, project_aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import DatetimeAsISO, IntegrityError, JSONTranscoder
 from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Engine
 
@@ -59,9 +59,11 @@ from ledger.core.rules import (
 from ledger.core.state import CommunityState
 from ledger.store import tables
 from ledger.store.aggregate import (
+    APPENDED_TOPIC,
     SNAPSHOT_INTERVAL,
     CommunityLog,
     StateAsPickle,
+    appended_state,
     community_aggregate_id,
 )
 from ledger.store.database import engine_url, persistence_env, schema_lock
@@ -183,6 +185,7 @@ class LedgerService:
         self._frontiers: dict[str, Frontier] = {}  # right edges of the trees written here
         self._signed: dict[str, tuple[int, str]] = {}  # newest checkpoint signed here
         self._originator_value: Callable[[Any], Any] | None = None  # see _driver_value
+        self._plain_mapper: bool | None = None  # see _stored
 
     def add_log_key(self, key: SigningKey) -> None:
         """Hold the private key that signs checkpoints for the log whose origin is its name."""
@@ -520,7 +523,7 @@ class LedgerService:
     def _insert_events(self, session: Any, log: CommunityLog) -> None:
         """``app.save(log)`` as one executemany (the library adds ORM rows one at a time)."""
         recorder: Any = self.app.recorder
-        stored = [self.app.mapper.to_stored_event(event) for event in log.collect_events()]
+        rows = [self._stored(event) for event in log.collect_events()]
         if recorder._has_autoincrementing_ids:
             recorder._lock_table(session)  # notification ids commit in id order (PostgreSQL)
         table = recorder.events_record_cls.__table__
@@ -529,22 +532,33 @@ class LedgerService:
             self._originator_value = _driver_value(dialect, table.c.originator_id)
         value_of = self._originator_value
         # one aggregate per community: its id is turned into the driver's value once
-        originators = {uuid: value_of(uuid) for uuid in {event.originator_id for event in stored}}
+        originators = {uuid: value_of(uuid) for uuid in {row[0] for row in rows}}
         _insert_rows(
             session,
             table,
             ("originator_id", "originator_version", "topic", "state"),
-            [
-                (
-                    originators[event.originator_id],
-                    event.originator_version,
-                    event.topic,
-                    event.state,
-                )
-                for event in stored
-            ],
+            [(originators[uuid], version, topic, state) for uuid, version, topic, state in rows],
         )
         recorder._notify_channel(session)
+
+    def _stored(self, event: Any) -> tuple[Any, int, str, bytes]:
+        """``app.mapper.to_stored_event(event)``'s fields; an entry's event (the log's every
+        event but the first) without the transcoder's generic walk, when the mapper is the
+        plain JSON one (no compressor or cipher; datetimes as ISO strings): the same bytes."""
+        mapper = self.app.mapper
+        if self._plain_mapper is None:
+            transcoder = mapper.transcoder
+            self._plain_mapper = (
+                mapper.compressor is None
+                and mapper.cipher is None
+                and isinstance(transcoder, JSONTranscoder)
+                and type(transcoder.types.get(datetime)) is DatetimeAsISO
+            )
+        state = appended_state(event) if self._plain_mapper else None
+        if state is None:
+            stored = mapper.to_stored_event(event)
+            return stored.originator_id, stored.originator_version, stored.topic, stored.state
+        return event.originator_id, event.originator_version, APPENDED_TOPIC, state
 
     def _remember(self, community: str, old_size: int, entries: Sequence[Entry]) -> None:
         """Keep the newest committed entries' bytes: receipts ask for them right away."""

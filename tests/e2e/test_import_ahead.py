@@ -94,17 +94,38 @@ def test_a_forked_process_that_stops_is_finished_here(
     monkeypatch.setattr(api.import_rows, "CHUNK_ROWS", 4)
     parent, prepare = os.getpid(), RowPreparer.prepare
 
-    def dies_in_the_child(self: RowPreparer, start: int, stop: int, sign: bool = True) -> object:
-        if os.getpid() != parent and start >= 8:
+    def dies_in_the_child(
+        self: RowPreparer, start: int, stop: int, sign: bool = True, verify: bool = False
+    ) -> object:
+        if os.getpid() != parent and start >= 8 and sign:
             os._exit(3)
-        return prepare(self, start, stop, sign)
+        return prepare(self, start, stop, sign, verify)
 
     monkeypatch.setattr(RowPreparer, "prepare", dies_in_the_child)
     rows = load_rows(path)
-    with PreparedRows(rows, C, estate.treasurer, Mapping(), ahead=True) as prepared:
-        assert prepared._process is not None  # it did fork
-        plan = plan_import(estate.service, C, rows, estate.treasurer, None, None, prepared)
+    for forks in (1, 2, 3):
+        with PreparedRows(rows, C, estate.treasurer, Mapping(), ahead=True, forks=forks) as ahead:
+            assert ahead.ahead  # it did fork
+            plan = plan_import(estate.service, C, rows, estate.treasurer, None, None, ahead)
+        assert _outcome(plan) == expected
+
+
+@pytest.mark.parametrize("forks", [1, 2, 3])
+def test_forked_processes_verify_what_they_sign(
+    estate: Estate, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, forks: int
+) -> None:
+    """Given a file read and signed by 1, 2 or 3 forked processes,
+    when it is planned, then every good row's signature was checked there (none here),
+    and the plan is the one made without them."""
+    path = write_csv(tmp_path / "mixed.csv", HEADER, *(ROWS * 4))
+    expected = _plan(estate, path, ahead=False)
+    monkeypatch.setattr(api.import_rows, "CHUNK_ROWS", 5)
+    rows = load_rows(path)
+    with PreparedRows(rows, C, estate.treasurer, Mapping(), ahead=True, forks=forks) as ahead:
+        plan = plan_import(estate.service, C, rows, estate.treasurer, None, None, ahead)
     assert _outcome(plan) == expected
+    # every signature the fold looked at (good rows, and rows the rules refused after it)
+    assert plan.verifier.inline == 0 and plan.verifier.ahead >= len(plan.rows) > 0
 
 
 def test_prepared_rows_must_be_the_file_planned(estate: Estate, tmp_path: Path) -> None:
