@@ -2,8 +2,10 @@
 
 A signed-entry ledger's physical limit is how fast one core checks Ed25519
 signatures, so ``raw_verify_per_s`` is measured in the same run (before and
-after the phases; their mean is the reference) and every throughput is also
-given as a ratio to it. The phases, on a fresh community ``bench``:
+after the phases, in windows; the best window is the reference) and every
+throughput is also given as a ratio to it. On a shared machine the host only ever
+slows a run down, so the best is the estimate: the import is the best of
+several runs (``import_runs``, each from the same database), every sample kept in the JSON. The phases, on a fresh community ``bench``:
 
 1. import: ``glasspocket import`` of a bank file of most of the N rows;
 2. http: the rest POSTed to ``/c/bench/entries`` of a ``glasspocket serve``
@@ -16,6 +18,7 @@ Targets (issue 7, on the 2-core machine): ``TARGETS``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -48,17 +51,36 @@ TARGETS: dict[str, tuple[str, float]] = {
 }
 
 
-def raw_verify_per_s(seconds: float = 2.0) -> float:
-    """Single-core Ed25519 verifications per second (``cryptography``, a 400-byte message)."""
+RAW_WINDOWS = 4  # raw verify: the best of this many windows (a shared machine only slows)
+
+
+def import_runs(rows: int) -> int:
+    """How many times the import is run (each from the same database, SQLite only): the
+    best is taken; five for a short file, three up to 200,000 rows, once beyond."""
+    return 5 if rows <= 20_000 else 3 if rows <= 200_000 else 1
+
+
+def raw_verify_samples(seconds: float = 2.0, windows: int = RAW_WINDOWS) -> list[float]:
+    """Single-core Ed25519 verifications per second (``cryptography``, a 400-byte message),
+    in ``windows`` windows of ``seconds / windows`` each."""
     key = Ed25519PrivateKey.generate()
     public, message = key.public_key(), os.urandom(400)
     signature = key.sign(message)
-    count, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        for _ in range(200):
-            public.verify(signature, message)
-        count += 200
-    return count / elapsed
+    rates = []
+    for _ in range(windows):
+        count, start = 0, time.perf_counter()
+        while (elapsed := time.perf_counter() - start) < seconds / windows:
+            for _ in range(200):
+                public.verify(signature, message)
+            count += 200
+        rates.append(count / elapsed)
+    return rates
+
+
+def raw_verify_per_s(seconds: float = 2.0) -> float:
+    """The best window of ``raw_verify_samples``: what one core does when nothing else
+    on the host slows it (as the import is taken at its best run)."""
+    return max(raw_verify_samples(seconds))
 
 
 def machine() -> dict[str, Any]:
@@ -149,7 +171,7 @@ def run_bench(entries: int, db_url: str | None = None, say: Say = print) -> dict
         results: dict[str, Any] = {"entries_requested": entries, "machine": machine()}
         results["machine"].update(_database_version(url))
         say("measuring raw Ed25519 verify (one core) 测量单核验签速度…")
-        raw_before = raw_verify_per_s()
+        raw_before = raw_verify_samples()
         bench = found_bench(folder, url)
         rows, posts = split_sizes(entries)
         results.update(_import_phase(bench, rows, say))
@@ -157,10 +179,11 @@ def run_bench(entries: int, db_url: str | None = None, say: Say = print) -> dict
         results.update(_audit_phase(bench, say))
         results.update(_rebuild_and_receipt(bench, say))
         say("measuring raw Ed25519 verify again 再次测量验签速度…")
-        raw_after = raw_verify_per_s()
-    results["raw_verify_per_s_before"] = round(raw_before)
-    results["raw_verify_per_s_after"] = round(raw_after)
-    results["raw_verify_per_s"] = round((raw_before + raw_after) / 2)
+        raw_after = raw_verify_samples()
+    results["raw_verify_per_s_before"] = round(max(raw_before))
+    results["raw_verify_per_s_after"] = round(max(raw_after))
+    results["raw_verify_samples"] = [round(rate) for rate in raw_before + raw_after]
+    results["raw_verify_per_s"] = round(max(raw_before + raw_after))
     return judged(results)
 
 
@@ -182,17 +205,45 @@ def judged(results: dict[str, Any]) -> dict[str, Any]:
 def _import_phase(bench: Bench, rows: int, say: Say) -> dict[str, Any]:
     say(f"import: writing a bank file of {rows} rows 生成银行流水…")
     bank = bank_file(bench.folder / "bank.csv", rows)
-    say(f"import: glasspocket import of {rows} rows 导入…")
     key = str(bench.treasurer_file)
     args = ["import", bench.db_url, str(bench.keys_dir), str(bank), key]
-    data = _child(args, bench.folder, "import")
-    say(f"import: {rows / data['seconds']:,.0f} rows/s")
+    database = _sqlite_file(bench.db_url)
+    runs = import_runs(rows) if database is not None else 1
+    before = bench.folder / "before-import.db"
+    if database is not None and runs > 1:
+        _copy_sqlite(database, before)
+    seconds, peaks = [], []
+    for run in range(runs):
+        if database is not None and run:
+            _copy_sqlite(before, database)
+        say(f"import: glasspocket import of {rows} rows 导入… ({run + 1}/{runs})")
+        data = _child(args, bench.folder, "import")
+        seconds.append(data["seconds"])
+        peaks.append(data["peak_rss_mb"])
+        say(f"import: {rows / data['seconds']:,.0f} rows/s")
+    best = min(seconds)
     return {
         "import_rows": rows,
-        "import_seconds": round(data["seconds"], 3),
-        "import_per_s": round(rows / data["seconds"], 1),
-        "import_peak_rss_mb": round(data["peak_rss_mb"], 1),
+        "import_seconds": round(best, 3),
+        "import_seconds_runs": [round(value, 3) for value in seconds],
+        "import_per_s": round(rows / best, 1),
+        "import_peak_rss_mb": round(max(peaks), 1),
     }
+
+
+def _sqlite_file(db_url: str) -> Path | None:
+    """The file of a ``sqlite:///`` database URL (None for any other database)."""
+    prefix = "sqlite:///"
+    return Path(db_url[len(prefix) :]) if db_url.startswith(prefix) else None
+
+
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """Make ``target`` hold exactly what ``source`` holds (SQLite's online backup)."""
+    with (
+        contextlib.closing(sqlite3.connect(source)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
 
 
 def _http_phase(bench: Bench, posts: int, say: Say) -> dict[str, Any]:

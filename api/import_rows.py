@@ -462,10 +462,28 @@ class RowPreparer:
         return True
 
 
-CHUNK_ROWS = 256  # rows per chunk
-AHEAD_MIN_ROWS = 2 * CHUNK_ROWS  # a smaller file is read and signed in the caller's process
+CHUNK_ROWS = 256  # rows per chunk (at most)
+AHEAD_MIN_ROWS = 512  # a smaller file is read and signed in the caller's process
 MAX_FORKS = 4  # forked processes reading and signing; the judge, one process, is the limit
 PIPE_BYTES = 1 << 20  # the pipe holds a few chunks, so a forked process seldom waits
+
+
+def even_chunks(count: int, forks: int) -> list[tuple[int, int]]:
+    """``count`` rows in chunks of at most ``CHUNK_ROWS``, as many as a multiple of
+    ``forks`` and as even as can be: the forked processes, taking them in turn, finish
+    together (one would otherwise still sign its last chunk while the others are done)."""
+    chunks = -(-count // CHUNK_ROWS)
+    chunks += -chunks % forks
+    if not chunks:
+        return []
+    size, extra = divmod(count, chunks)
+    ranges, start = [], 0
+    for number in range(chunks):
+        stop = start + size + (number < extra)
+        if stop > start:
+            ranges.append((start, stop))
+        start = stop
+    return ranges
 
 
 def can_prepare_ahead() -> bool:
@@ -505,13 +523,14 @@ class PreparedRows:
         self.rows, self.community, self.key, self.mapping = rows, community, key, mapping
         self._preparer = RowPreparer(rows, community, key, mapping)
         count = len(rows)
-        self._ranges = [
-            (start, min(start + CHUNK_ROWS, count)) for start in range(0, count, CHUNK_ROWS)
-        ]
         self._processes: list[Any] = []
         self._conns: list[Connection] = []
         if ahead if ahead is not None else count >= AHEAD_MIN_ROWS and can_prepare_ahead():
-            self._start(forks or fork_count())
+            forks = forks or fork_count()
+            self._ranges = even_chunks(count, forks)
+            self._start(forks)
+        else:
+            self._ranges = even_chunks(count, 1)
 
     @property
     def ahead(self) -> bool:
