@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bench_http import Server, child_env, get_latencies, post_all
 from api.bench_setup import COMMUNITY, Bench, bank_file, found_bench, signed_entries
+from ledger.core.preverify import cpu_count
 
 Say = Callable[[str], None]
 CLIENTS = 50
@@ -81,6 +82,48 @@ def raw_verify_per_s(seconds: float = 2.0) -> float:
     """The best window of ``raw_verify_samples``: what one core does when nothing else
     on the host slows it (as the import is taken at its best run)."""
     return max(raw_verify_samples(seconds))
+
+
+def all_cores_verify_per_s(seconds: float = 1.0) -> float:
+    """Ed25519 verifications per second with every core verifying at once (one process
+    each, as ``raw_verify_samples``): with ``raw_verify_per_s`` it shows how far the host
+    lets the cores work together (a shared host may slow them when all are busy)."""
+    import multiprocessing
+
+    cores = cpu_count()
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(cores) as pool:
+        rates = pool.map(_one_core_rate, [seconds] * cores)
+    return float(sum(rates))
+
+
+def wakeup_round_trip_us(trips: int = 5_000) -> float:
+    """Microseconds for a byte to go to a forked process and back through pipes: what
+    handing work between processes costs here (a virtual machine whose host is busy may
+    take tens of microseconds to wake an idle core; bare metal takes a few)."""
+    there, back = os.pipe(), os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the forked process)
+        try:
+            for _ in range(trips):
+                os.read(there[0], 1)
+                os.write(back[1], b"x")
+        finally:
+            os._exit(0)
+    try:
+        start = time.perf_counter()
+        for _ in range(trips):
+            os.write(there[1], b"x")
+            os.read(back[0], 1)
+        return (time.perf_counter() - start) * 1e6 / trips
+    finally:
+        os.waitpid(child, 0)
+        for fd in (*there, *back):
+            os.close(fd)
+
+
+def _one_core_rate(seconds: float) -> float:
+    return raw_verify_samples(seconds, windows=1)[0]
 
 
 def machine() -> dict[str, Any]:
@@ -180,10 +223,16 @@ def run_bench(entries: int, db_url: str | None = None, say: Say = print) -> dict
         results.update(_rebuild_and_receipt(bench, say))
         say("measuring raw Ed25519 verify again 再次测量验签速度…")
         raw_after = raw_verify_samples()
+        all_cores = all_cores_verify_per_s()
+        results["wakeup_round_trip_us"] = round(wakeup_round_trip_us(), 1)
     results["raw_verify_per_s_before"] = round(max(raw_before))
     results["raw_verify_per_s_after"] = round(max(raw_after))
     results["raw_verify_samples"] = [round(rate) for rate in raw_before + raw_after]
     results["raw_verify_per_s"] = round(max(raw_before + raw_after))
+    # every core verifying at once, against each doing it alone (1.0: the host kept up)
+    cores = cpu_count()
+    results["all_cores_verify_per_s"] = round(all_cores)
+    results["core_scaling"] = round(all_cores / (cores * results["raw_verify_per_s"]), 3)
     return judged(results)
 
 

@@ -66,7 +66,9 @@ def bench(
     m = results["machine"]
     out.print(
         f"{m['cpu']} · {m['cores']} cores · {m['ram_gb']} GB · Python {m['python']} · "
-        f"{m['database']} · load {m['load_average'][0]:.2f}",
+        f"{m['database']} · load {m['load_average'][0]:.2f} · "
+        f"all cores verify at {results['core_scaling']:.2f} of cores × one "
+        f"(所有核心同时验签的效率) · process round trip {results['wakeup_round_trip_us']:.0f} µs",
         highlight=False,
     )
     out.print(table(results))

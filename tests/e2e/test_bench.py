@@ -59,6 +59,8 @@ def test_a_small_bench_writes_every_figure(tmp_path: Path) -> None:
     # the reference is the best window of raw verify, before and after the phases
     assert len(results["raw_verify_samples"]) == 8
     assert results["raw_verify_per_s"] == max(results["raw_verify_samples"])
+    assert results["all_cores_verify_per_s"] > 0 and 0 < results["core_scaling"] <= 1.5
+    assert results["wakeup_round_trip_us"] > 0
     assert results["rebuild_entries"] == results["log_size"]
     assert results["tile_gets"] > 0 and results["tile_p99_ms"] > 0
     assert results["receipt_verify_ms"] > 0 and results["peak_rss_mb"] > 0
