@@ -8,8 +8,8 @@ content that identifies the bank transaction, from which the entry's id derives
 
 ``RowPreparer`` reads and signs a file's rows in order, a chunk at a time (``Prepared``);
 ``PreparedRows`` does it ahead, in forked processes (one per core) where the platform
-has ``fork``: they take the chunks in turn, sign their rows and check each signature
-they made, while the caller judges the rows on a core of its own. The forked processes
+has ``fork``: each claims the next chunk no other has taken, signs its rows and checks
+each signature it made, while the caller judges the rows on a core of its own. The forked processes
 are given nothing: they have the parent's memory (the key never leaves it), and send
 back only the chunks (parse errors, signed entries, the signatures' results) through
 pipes.
@@ -22,6 +22,7 @@ import gc
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import pickle
 import re
 import sys
@@ -450,9 +451,11 @@ class RowPreparer:
         return chunk
 
     def _verify(self, entry: Entry | LedgerError) -> bool:
-        """The entry's signature checked with the key's public half (as ``verify_entry_signature``)."""
+        """The entry's signature checked with the key's public half (as ``verify_entry_signature``);
+        its leaf hash is computed here too, on this core, for the log."""
         if not isinstance(entry, Entry):
             return False
+        entry.leaf_hash()
         if self._public is None:
             self._public = Ed25519PublicKey.from_public_bytes(self.key.verifier().public_key)
         try:
@@ -466,24 +469,6 @@ CHUNK_ROWS = 256  # rows per chunk (at most)
 AHEAD_MIN_ROWS = 512  # a smaller file is read and signed in the caller's process
 MAX_FORKS = 4  # forked processes reading and signing; the judge, one process, is the limit
 PIPE_BYTES = 1 << 20  # the pipe holds a few chunks, so a forked process seldom waits
-
-
-def even_chunks(count: int, forks: int) -> list[tuple[int, int]]:
-    """``count`` rows in chunks of at most ``CHUNK_ROWS``, as many as a multiple of
-    ``forks`` and as even as can be: the forked processes, taking them in turn, finish
-    together (one would otherwise still sign its last chunk while the others are done)."""
-    chunks = -(-count // CHUNK_ROWS)
-    chunks += -chunks % forks
-    if not chunks:
-        return []
-    size, extra = divmod(count, chunks)
-    ranges, start = [], 0
-    for number in range(chunks):
-        stop = start + size + (number < extra)
-        if stop > start:
-            ranges.append((start, stop))
-        start = stop
-    return ranges
 
 
 def can_prepare_ahead() -> bool:
@@ -500,15 +485,18 @@ class PreparedRows:
     """The chunks of ``RowPreparer(rows, …)`` in order; read and signed ahead when it can.
 
     With ``ahead`` (the default when the platform can fork and the file is not small),
-    ``forks`` forked processes (one per core) take the chunks in turn: each reads every
-    row (a row's id counts the identical rows before it) but signs only its own chunks,
-    checks the signatures it made, and sends each chunk through its pipe as soon as it is
-    ready; this process only receives them, in order. Nothing is handed to those
-    processes (they have this one's memory; the key never leaves it) and they write
-    nothing. If one stops early, they are all stopped and the rest is prepared here with
-    the same results (the rows already received are read again, not signed, to rebuild
-    the preparer's state), their signatures then checked by the caller's verifier. A
-    context manager: leaving it stops the processes.
+    ``forks`` forked processes (one per core) share the chunks: each walks every chunk in
+    order and reads every row (a row's id counts the identical rows before it), claims
+    the chunk it has reached unless another process already has, and signs only the
+    chunks it claimed, checks the signatures it made and sends each through its pipe as
+    soon as it is ready. A process that runs faster (the system gives it a core of its
+    own) claims more, so all finish together. This process receives the chunks as they
+    come and hands them on in order. Nothing is handed to those processes (they have
+    this one's memory; the key never leaves it) and they write nothing. If one stops
+    early, they are all stopped and the rest is prepared here with the same results (the
+    rows already handed on are read again, not signed, to rebuild the preparer's state),
+    their signatures then checked by the caller's verifier. A context manager: leaving
+    it stops the processes.
     """
 
     def __init__(
@@ -523,14 +511,13 @@ class PreparedRows:
         self.rows, self.community, self.key, self.mapping = rows, community, key, mapping
         self._preparer = RowPreparer(rows, community, key, mapping)
         count = len(rows)
+        self._ranges = [
+            (start, min(start + CHUNK_ROWS, count)) for start in range(0, count, CHUNK_ROWS)
+        ]
         self._processes: list[Any] = []
         self._conns: list[Connection] = []
         if ahead if ahead is not None else count >= AHEAD_MIN_ROWS and can_prepare_ahead():
-            forks = forks or fork_count()
-            self._ranges = even_chunks(count, forks)
-            self._start(forks)
-        else:
-            self._ranges = even_chunks(count, 1)
+            self._start(forks or fork_count())
 
     @property
     def ahead(self) -> bool:
@@ -539,7 +526,8 @@ class PreparedRows:
 
     def _start(self, forks: int) -> None:
         context = multiprocessing.get_context("fork")
-        for turn in range(forks):
+        claimed = context.Value("q", 0)  # the first chunk no process has claimed yet
+        for _ in range(forks):
             receiver, sender = context.Pipe(duplex=False)
             with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux: bigger
                 import fcntl
@@ -547,8 +535,8 @@ class PreparedRows:
                 fcntl.fcntl(sender.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
             process = context.Process(
                 target=_prepare_all,
-                args=(self._preparer, self._ranges, turn, forks, sender),
-                name=f"glasspocket-import-rows-{turn}",
+                args=(self._preparer, self._ranges, claimed, sender),
+                name="glasspocket-import-rows",
                 daemon=True,
             )
             try:
@@ -580,45 +568,76 @@ class PreparedRows:
         self._processes, self._conns = [], []
 
     def __iter__(self) -> Iterator[Prepared]:
-        received = 0
-        while received < len(self._ranges) and self._conns:
-            conn = self._conns[received % len(self._conns)]
-            try:
-                chunk = pickle.loads(conn.recv_bytes())
-            except Exception:  # EOF: it stopped (whatever the reason)
-                chunk = None
-            if not isinstance(chunk, Prepared) or chunk.start != self._ranges[received][0]:
-                self.close()  # the rest is prepared here, after a catch-up
-                if received:
-                    self._preparer.prepare(0, self._ranges[received - 1][1], sign=False)
-                break
-            received += 1
-            if received == len(self._ranges):  # all sent: let them exit, and reap them
+        handed, early = 0, dict[int, Prepared]()
+        position = {start: number for number, (start, _) in enumerate(self._ranges)}
+        open_conns = list(self._conns)
+        while handed < len(self._ranges) and self._conns:
+            chunk = early.pop(handed, None)
+            if chunk is None:
+                got = self._receive(open_conns) if open_conns else None
+                if got is _FINISHED:
+                    continue
+                if not isinstance(got, Prepared):  # one stopped early: the rest is done here
+                    self._fall_back(handed)
+                    break
+                if got.start != self._ranges[handed][0]:  # claimed by another, sent sooner
+                    early[position[got.start]] = got
+                    continue
+                chunk = got
+            handed += 1
+            if handed == len(self._ranges):  # all received: let them exit, and reap them
                 for process in self._processes:
                     process.join(timeout=5)
                 self.close()
             yield chunk
-        for start, stop in self._ranges[received:]:
+        for start, stop in self._ranges[handed:]:
             yield self._preparer.prepare(start, stop)
+
+    def _receive(self, open_conns: list[Connection]) -> object:
+        """The next message from any forked process: a chunk, ``_FINISHED``, or None when
+        one stopped without saying it had finished (or sent something else)."""
+        ready = multiprocessing.connection.wait(open_conns)
+        conn = ready[0]
+        try:
+            message = pickle.loads(conn.recv_bytes())  # type: ignore[union-attr]
+        except Exception:  # EOF: it stopped (whatever the reason)
+            return None
+        if message == _FINISHED:
+            open_conns.remove(conn)  # type: ignore[arg-type]
+            return _FINISHED
+        return message if isinstance(message, Prepared) else None
+
+    def _fall_back(self, handed: int) -> None:
+        self.close()
+        if handed:
+            self._preparer.prepare(0, self._ranges[handed - 1][1], sign=False)
+
+
+_FINISHED = "finished"  # what a forked process sends after its last chunk
 
 
 def _prepare_all(
     preparer: RowPreparer,
     ranges: list[tuple[int, int]],
-    turn: int,
-    forks: int,
+    claimed: Any,
     sender: Connection,
 ) -> None:
-    """A forked process: read every chunk, sign and check its own (every ``forks``-th from
-    ``turn``) and send them; on any error, just stop."""
+    """A forked process: read every chunk in order, claim each one no other process has
+    claimed yet, sign and check the chunks it claimed and send them; then say it has
+    finished. On any error, just stop (the parent notices it did not finish)."""
     gc.freeze()  # the parent's objects: never scanned (so never copied) by this process's GC
     try:
         for number, (start, stop) in enumerate(ranges):
-            if number % forks != turn:
+            with claimed.get_lock():
+                mine = claimed.value == number
+                if mine:
+                    claimed.value = number + 1
+            if not mine:
                 preparer.prepare(start, stop, sign=False)
                 continue
             chunk = preparer.prepare(start, stop, verify=True)
             sender.send_bytes(pickle.dumps(chunk, pickle.HIGHEST_PROTOCOL))
+        sender.send_bytes(pickle.dumps(_FINISHED, pickle.HIGHEST_PROTOCOL))
     except BaseException:  # the parent prepares the rest itself, and meets the error there
         pass
     finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 import uuid
@@ -89,6 +90,14 @@ class Entry:
         if cached is None:
             cached = jcs(self.as_dict())
             object.__setattr__(self, "_entry_bytes", cached)
+        return cached
+
+    def leaf_hash(self) -> bytes:
+        """The entry's RFC 6962 leaf hash, ``SHA-256(0x00 || entry_bytes)`` (memoised)."""
+        cached: bytes | None = self.__dict__.get("_leaf_hash")
+        if cached is None:
+            cached = hashlib.sha256(b"\x00" + self.entry_bytes()).digest()
+            object.__setattr__(self, "_leaf_hash", cached)
         return cached
 
     def signature(self) -> bytes:

@@ -19,7 +19,6 @@ from typing import Any
 from ledger.core.effects import Effect
 from ledger.core.entry import Entry
 from ledger.core.errors import LedgerError, RuleViolation
-from ledger.core.merkle import leaf_hash
 from ledger.core.money_rules import is_money_type
 from ledger.core.state import CommunityState
 from ledger.core.statement_state import PeriodFlows, StatementRecord
@@ -161,7 +160,7 @@ def note_entry(state: CommunityState, entry: Entry, effect: Effect | None = None
             book.period.proposals.append(proposal_id)
     if entry.type == "vote.closed":
         book.period.votes_closed.append(entry.body["proposal_id"])
-    book.merkle.append(leaf_hash(entry.entry_bytes()))
+    book.merkle.append(entry.leaf_hash())
 
 
 def _proposals_touched(state: CommunityState, entry: Entry) -> list[str]:

@@ -38,7 +38,7 @@ from ledger.core.errors import (
     WrongCommunityError,
 )
 from ledger.core.keys import SigningKey, VerifierKey
-from ledger.core.merkle import leaf_hash, root_at
+from ledger.core.merkle import root_at
 from ledger.core.note import (
     add_signature_lines,
     format_checkpoint,
@@ -451,7 +451,7 @@ class LedgerService:
         community_row: dict[str, Any] | None = None,
     ) -> None:
         old_size = log.size - len(entries)
-        leaves = [leaf_hash(entry.entry_bytes()) for entry in entries]
+        leaves = [entry.leaf_hash() for entry in entries]
         hashes = self.hashes(community)
         full_tiles = completed_tiles(old_size, leaves, hashes)
         frontier, checkpoint = self._next_checkpoint(community, old_size, leaves, community_row)

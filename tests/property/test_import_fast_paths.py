@@ -35,7 +35,6 @@ from api.import_rows import (
     IMPORT_NAMESPACE,
     ParsedRow,
     canonical_bytes,
-    even_chunks,
     identity_bytes,
     import_uuid,
     sign_row,
@@ -227,24 +226,3 @@ def test_a_table_gives_the_rows_it_gave(body: list[list[Any]]) -> None:
     table: list[list[Any]] = [["日期", "金额", "摘要"], *body]
     rows = [(r.number, r.cells, r.header_row) for r in _rows(table, None)]
     assert rows == _rows_reference(table, 0)
-
-
-@given(st.integers(0, 3_000), st.integers(1, 6), st.integers(1, 300))
-def test_even_chunks_cover_every_row_once(count: int, forks: int, chunk_rows: int) -> None:
-    """Given any number of rows, forked processes and chunk size,
-    then the chunks cover the rows in order, each row once, none over the chunk size,
-    their sizes at most one apart, and (rows allowing) a multiple of the processes."""
-    import api.import_rows
-
-    original = api.import_rows.CHUNK_ROWS
-    api.import_rows.CHUNK_ROWS = chunk_rows
-    try:
-        ranges = even_chunks(count, forks)
-    finally:
-        api.import_rows.CHUNK_ROWS = original
-    assert [row for start, stop in ranges for row in range(start, stop)] == list(range(count))
-    sizes = [stop - start for start, stop in ranges]
-    assert all(0 < size <= chunk_rows for size in sizes)
-    assert not sizes or max(sizes) - min(sizes) <= 1
-    if count >= forks * chunk_rows and chunk_rows > 1:  # (else a chunk may have no row)
-        assert len(ranges) % forks == 0

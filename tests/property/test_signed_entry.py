@@ -25,6 +25,7 @@ from ledger.core.entry import (
     signed_entry,
 )
 from ledger.core.errors import LedgerError
+from ledger.core.merkle import leaf_hash
 from ledger.core.money_bodies import REVENUE_SOURCES
 
 TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=8) | st.sampled_from(
@@ -83,6 +84,7 @@ def test_signed_entry_checks_as_parse_entry(unsigned: dict[str, Any], signature:
         assert ours.entry_bytes() == reference.entry_bytes() == jcs(reference.as_dict())
         assert ours.signing_input() == SIGNING_CONTEXT + jcs(reference.unsigned())
         assert ours.signature() == signature
+        assert ours.leaf_hash() == leaf_hash(reference.entry_bytes())  # the RFC 6962 leaf
     else:
         assert ours == reference
 
