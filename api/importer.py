@@ -152,8 +152,9 @@ def plan_import(
     Rows go through a pipeline of chunks: read and signed (``PreparedRows``: in forked
     processes, on the other cores, which check each signature they made), their
     signatures' results handed to the pre-verifier (which verifies them itself, in worker
-    processes for a large file, for chunks prepared here), then judged in row order here. ``prepared``: the rows' chunks, when the caller started
-    them early (``prepare_rows``); it must be for the same rows, key and mapping.
+    processes for a large file, for chunks prepared here), then judged in row order
+    here. ``prepared``: the rows' chunks, when the caller started them early
+    (``prepare_rows``); it must be for the same rows, key and mapping.
     """
     mapping = mapping or Mapping()
     draft = service.draft(community)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import re
 import uuid
@@ -32,6 +31,7 @@ from ledger.core.errors import (
     UnknownFieldError,
 )
 from ledger.core.keys import SigningKey, VerifierKey
+from ledger.core.merkle import leaf_hash
 
 FORMAT_VERSION = 1
 SIGNING_CONTEXT = b"glasspocket/event/v1\n"
@@ -96,7 +96,7 @@ class Entry:
         """The entry's RFC 6962 leaf hash, ``SHA-256(0x00 || entry_bytes)`` (memoised)."""
         cached: bytes | None = self.__dict__.get("_leaf_hash")
         if cached is None:
-            cached = hashlib.sha256(b"\x00" + self.entry_bytes()).digest()
+            cached = leaf_hash(self.entry_bytes())
             object.__setattr__(self, "_leaf_hash", cached)
         return cached
 

@@ -64,20 +64,25 @@ def _outcome(make: Any) -> Entry | tuple[type, str, str]:
     return entry
 
 
+def _both(fields: dict[str, Any], signature: bytes) -> tuple[Any, Any]:
+    """(``signed_entry``'s outcome, ``parse_entry``'s) for fields that have a canonical form."""
+    try:
+        fields_bytes = canonical_bytes(fields)
+    except LedgerError:
+        assume(False)
+        raise
+    ours = _outcome(lambda: signed_entry(fields, fields_bytes, signature))
+    sig = base64.b64encode(signature).decode("ascii")
+    return ours, _outcome(lambda: parse_entry({**fields, "sig": sig}))
+
+
 @given(ENVELOPE, st.binary(min_size=64, max_size=64))
 @settings(max_examples=1000)
 def test_signed_entry_checks_as_parse_entry(unsigned: dict[str, Any], signature: bytes) -> None:
     """Given any unsigned envelope that has a canonical form, and any 64-byte signature,
     then ``signed_entry`` gives ``parse_entry``'s entry (same bytes, same signing input)
     or ``parse_entry``'s refusal."""
-    try:
-        unsigned_bytes = canonical_bytes(unsigned)
-    except LedgerError:
-        assume(False)
-        raise
-    ours = _outcome(lambda: signed_entry(unsigned, unsigned_bytes, signature))
-    sig = base64.b64encode(signature).decode("ascii")
-    reference = _outcome(lambda: parse_entry({**unsigned, "sig": sig}))
+    ours, reference = _both(unsigned, signature)
     if isinstance(reference, Entry):
         assert isinstance(ours, Entry)
         assert ours == reference
@@ -96,12 +101,5 @@ def test_other_envelopes_take_parse_entry(
 ) -> None:
     """Given fields that are not exactly the unsigned envelope (a ``sig`` already there,
     an unknown field), then ``signed_entry`` refuses them as ``parse_entry`` does."""
-    odd = {**unsigned, field: "x"}
-    try:
-        odd_bytes = canonical_bytes(odd)
-    except LedgerError:
-        assume(False)
-        raise
-    ours = _outcome(lambda: signed_entry(odd, odd_bytes, signature))
-    sig = base64.b64encode(signature).decode("ascii")
-    assert ours == _outcome(lambda: parse_entry({**odd, "sig": sig}))
+    ours, reference = _both({**unsigned, field: "x"}, signature)
+    assert ours == reference
