@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 
 with warnings.catch_warnings():
     # Starlette 1.x warns at import that its TestClient wants httpx2 over httpx; the
@@ -493,3 +494,60 @@ def test_an_entry_of_exactly_64_kib_of_whitespace_is_judged_on_its_content(
     response = served.post(padded)
 
     assert response.status_code == 201, response.text
+
+
+# --- the documented FastAPI route, reached without the lean path ------------------------------
+
+
+def _routes_only(served: Served) -> TestClient:
+    """A client of the app's FastAPI routes alone: its POSTs reach the documented route in
+    ``api.app``, which a served app never does (``api.submit_path`` answers them first)."""
+    app = served.client.app
+    assert isinstance(app, FastAPI)
+
+    async def routes(scope: Any, receive: Any, send: Any) -> None:
+        await FastAPI.__call__(app, scope, receive, send)
+
+    return TestClient(routes)
+
+
+def test_the_documented_route_appends_as_the_lean_path_does(served: Served) -> None:
+    """Given the app reached through its FastAPI routes alone,
+    when a contribution is posted there and then again to the served app,
+    then the route answers 201 with its index and receipt, and the served app answers 200
+    with the same index, id and receipt: one submission, whichever way it came in."""
+    entry = served.contribution()
+
+    routed = _routes_only(served).post(f"/c/{COMMUNITY}/entries", content=entry.entry_bytes())
+    again = served.post(entry)
+
+    assert routed.status_code == 201, routed.text
+    assert routed.headers["content-type"] == "application/json"
+    first = routed.json()
+    assert (first["index"], first["id"], first["created"]) == (3, entry.id, True)
+    assert first["receipt"]
+    assert again.status_code == 200, again.text
+    assert {**again.json(), "created": True} == first
+    assert served.size == 4
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "code"),
+    [case[1:] for case in REFUSED],
+    ids=[case[0] for case in REFUSED],
+)
+def test_the_documented_route_refuses_as_the_lean_path_does(
+    served: Served, make: Any, status: int, code: str
+) -> None:
+    """Every refusal of SPEC §2 through the FastAPI route: the same status, the same body as
+    the served app gives, and nothing appended."""
+    data = make(served)
+    content = data.entry_bytes() if isinstance(data, Entry) else data
+    size = served.size
+
+    routed = _routes_only(served).post(f"/c/{COMMUNITY}/entries", content=content)
+    lean = served.post(data)
+
+    assert_error(routed, status, code)
+    assert routed.json() == lean.json()
+    assert served.size == size
