@@ -31,13 +31,13 @@ from api.importer import (
     ImportFileError,
     ImportReport,
     Mapping,
-    gc_paused,
     load_rows,
     plan_import,
     prepare_rows,
     run_import,
 )
 from api.settings import Settings
+from ledger.core.gcpause import gc_paused
 from ledger.core.keys import SigningKey
 
 UNREADABLE = 2

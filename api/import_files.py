@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import gc
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ledger.core.errors import LedgerError
+from ledger.core.gcpause import gc_paused
 
 HEADER_SCAN_ROWS = 20
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 is 1900-01-01 (past 1900-03-01, as Excel counts)
@@ -111,27 +111,6 @@ def _load_rows(file: Path, sheet: str | None, mapping: HeaderMap | None) -> list
             f"{file.name}：只能导入 .csv 和 .xlsx 文件（.xls 请另存为 .xlsx）",
         )
     return _rows(table, mapping)
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold off the cyclic GC meanwhile: reading, planning and storing a file allocate many
-    long-lived, acyclic objects (cells, entries, the draft's state), and the GC's full
-    passes over them only cost time, a growing share of it as the file grows.
-
-    After, what was allocated meanwhile joins the oldest generation unscanned (freeze,
-    unfreeze): otherwise the next young collection would walk all of it at once. The
-    next full collection frees whatever cyclic garbage is among it.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 def _xlsx_table(file: Path, sheet: str | None) -> list[list[Any]]:

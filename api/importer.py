@@ -33,7 +33,6 @@ from api.import_files import (
     ImportFileError,
     Row,
     cell_text,
-    gc_paused,
     load_rows,
     to_date,
     to_fen,
@@ -43,6 +42,7 @@ from api.import_mapping import KINDS, Mapping
 from api.import_rows import AHEAD_MIN_ROWS, PreparedRows, RowCells, RowError
 from ledger.core.entry import Entry
 from ledger.core.errors import LedgerError, UnknownSignerError
+from ledger.core.gcpause import gc_paused
 from ledger.core.keys import SigningKey
 from ledger.core.money import yuan
 from ledger.core.preverify import PreVerifier
@@ -61,7 +61,6 @@ __all__ = [
     "PlannedRow",
     "Row",
     "RowError",
-    "gc_paused",
     "load_rows",
     "plan_import",
     "prepare_rows",

@@ -22,10 +22,8 @@ refused by the tracking position (``ProjectionConflictError``), never double-cou
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 from uuid import UUID
@@ -36,6 +34,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 from ledger.core.entry import Entry, entry_from_store
+from ledger.core.gcpause import gc_paused
 from ledger.core.state import CommunityState
 from ledger.store.aggregate import CommunityLog
 from ledger.store.service import LedgerService
@@ -47,24 +46,6 @@ PAGE_SIZE = 10_000  # notifications read, projected and written per transaction 
 
 Progress = Callable[[int, int], None]  # (notification id reached, newest notification id)
 Stored = tuple[int, int, str | None]  # (notification id, aggregate version, logged entry text)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while a catch-up runs, as it was after.
-
-    A catch-up allocates many short-lived, acyclic objects (freed by their reference
-    counts) while the folded states grow: the collector's passes meanwhile, over the
-    young objects of each page and again and again over the growing states, cost a
-    tenth of a rebuild and free nothing.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 _ENTRY_TOPICS = frozenset(
@@ -142,7 +123,7 @@ class Projector:
             return 0  # up to date (a reader's usual case)
         newest = self._newest()
         projected = 0
-        with _collector_paused():
+        with gc_paused():
             try:
                 while page:
                     batch = self._project_page(page)
