@@ -12,6 +12,8 @@ JSON. The HTTP phase appends, so it runs once. The phases, on a fresh community 
 1. import: ``glasspocket import`` of a bank file of most of the N rows;
 2. http: the rest POSTed to ``/c/bench/entries`` of a ``glasspocket serve``
    process by 50 concurrent clients; then tile GETs at the final size;
+   and, for comparison, a bare FastAPI endpoint doing only JCS and one verification
+   (``api.bench_bare``, the yardstick issue 7 names; not a target);
 3. audit: ``glasspocket-verify log`` of the exported log (its peak memory too);
 4. rebuild: the projections from zero; receipt: verifying one receipt.
 
@@ -37,7 +39,9 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from api.bench_http import Server, child_env, get_latencies, post_all
+from api.bench_bare import PATH as BARE_PATH
+from api.bench_bare import signed_bodies
+from api.bench_http import bare_process, child_env, get_latencies, post_all, serve_process
 from api.bench_setup import COMMUNITY, Bench, bank_file, found_bench, signed_entries
 from ledger.core.preverify import cpu_count
 
@@ -228,6 +232,7 @@ def run_bench(entries: int, db_url: str | None = None, say: Say = print) -> dict
         rows, posts = split_sizes(entries)
         results.update(_import_phase(bench, rows, say))
         results.update(_http_phase(bench, posts, say))
+        results.update(_bare_phase(results["http_posts"], say))
         results.update(_audit_phase(bench, say))
         results.update(_rebuild_and_receipt(bench, say))
         say("measuring raw Ed25519 verify again 再次测量验签速度…")
@@ -250,6 +255,9 @@ def judged(results: dict[str, Any]) -> dict[str, Any]:
     raw = results["raw_verify_per_s"]
     for name in ("import", "http", "audit", "rebuild"):
         results[f"{name}_ratio"] = round(results[f"{name}_per_s"] / raw, 3)
+    if "http_bare_per_s" in results:  # the yardstick: not a target
+        results["http_bare_ratio"] = round(results["http_bare_per_s"] / raw, 3)
+        results["http_vs_bare"] = round(results["http_per_s"] / results["http_bare_per_s"], 3)
     passed = {}
     for key, (op, bound) in TARGETS.items():
         value = results[key]
@@ -307,7 +315,7 @@ def _copy_sqlite(source: Path, target: Path) -> None:
 def _http_phase(bench: Bench, posts: int, say: Say) -> dict[str, Any]:
     say(f"http: pre-signing {posts} entries for {CLIENTS} clients 预签名…")
     bodies = signed_entries(bench, posts)
-    server = Server(bench.db_url, bench.keys_dir)
+    server = serve_process(bench.db_url, bench.keys_dir)
     say("http: starting glasspocket serve 启动服务…")
     server.start()
     try:
@@ -344,6 +352,30 @@ def _http_phase(bench: Bench, posts: int, say: Say) -> dict[str, Any]:
         "tile_p99_ms": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 2),
         "server_peak_rss_mb": round(server_rss, 1),
     }
+
+
+BARE_POSTS = 5_000  # at most: the yardstick's rate is steady well before
+
+
+def _bare_phase(posts: int, say: Say) -> dict[str, Any]:
+    """The yardstick (``api.bench_bare``): a bare FastAPI endpoint doing only JCS and one
+    verification, loaded as the HTTP phase loads ``glasspocket serve``."""
+    timed = min(posts, BARE_POSTS)
+    warmup = min(CLIENTS * 4, max(timed // 10, 1))
+    public_key, bodies = signed_bodies(warmup + timed)
+    server = bare_process(public_key)
+    say("http: a bare FastAPI endpoint (JCS + one verification) for comparison 对照…")
+    server.start()
+    try:
+        warm = post_all(server.port, BARE_PATH, bodies[:warmup], CLIENTS)
+        load = post_all(server.port, BARE_PATH, bodies[warmup:], CLIENTS)
+    finally:
+        server.stop()
+    for result, count in ((warm, warmup), (load, timed)):
+        if result.statuses.get(201, 0) != count:
+            raise RuntimeError(f"bare POSTs not all accepted: {result.statuses} {result.errors}")
+    say(f"http: bare endpoint {timed / load.seconds:,.0f} requests/s")
+    return {"http_bare_posts": timed, "http_bare_per_s": round(timed / load.seconds, 1)}
 
 
 def _tile_paths(bench: Bench, count: int = 1000) -> list[str]:

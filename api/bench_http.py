@@ -16,9 +16,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+from api.bench_bare import KEY_VARIABLE
 
 T = TypeVar("T")
 HOST = "127.0.0.1"
@@ -41,17 +43,18 @@ def free_port() -> int:
 
 @dataclass
 class Server:
-    """``glasspocket serve`` in a subprocess."""
+    """A server in a subprocess, listening on ``port``: ``glasspocket serve``
+    (``serve_process``) or the bare yardstick (``bare_process``)."""
 
-    db_url: str
-    keys_dir: Path
-    port: int = field(default_factory=free_port)
+    command: list[str]
+    port: int
+    environment: dict[str, str] | None = None  # None: this process's
     process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 120.0) -> None:
-        command = [sys.executable, "-m", "api.bench_child", "serve", self.db_url]
-        command += [str(self.keys_dir), str(self.port)]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            self.command, stdout=subprocess.DEVNULL, env=self.environment
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -77,6 +80,22 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+def serve_process(db_url: str, keys_dir: Path) -> Server:
+    """``glasspocket serve`` of the database, not yet started."""
+    port = free_port()
+    command = [sys.executable, "-m", "api.bench_child", "serve", db_url, str(keys_dir), str(port)]
+    return Server(command, port)
+
+
+def bare_process(public_key: str) -> Server:
+    """``api.bench_bare`` trusting ``public_key`` (hex), under uvicorn as ``glasspocket serve``
+    runs (uvloop, httptools, one process), not yet started."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "api.bench_bare:app", "--host", HOST]
+    command += ["--port", str(port), "--log-level", "warning"]
+    return Server(command, port, {**os.environ, KEY_VARIABLE: public_key})
 
 
 def _vm_hwm_mb(pid: int) -> float:

@@ -72,6 +72,13 @@ def bench(
         highlight=False,
     )
     out.print(table(results))
+    if "http_vs_bare" in results:
+        out.print(
+            f"a bare FastAPI endpoint doing only JCS and one verification (裸 FastAPI 对照): "
+            f"{results['http_bare_per_s']:,.0f} /s = {results['http_bare_ratio']:.2f} × raw verify; "
+            f"Glass Pocket's POSTs made {results['http_vs_bare']:.2f} of it",
+            highlight=False,
+        )
     if json_file is not None:
         json_file.parent.mkdir(parents=True, exist_ok=True)
         json_file.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", "utf-8")

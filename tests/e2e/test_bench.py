@@ -62,6 +62,13 @@ def test_a_small_bench_writes_every_figure(tmp_path: Path) -> None:
     assert results["all_cores_verify_per_s"] > 0 and 0 < results["core_scaling"] <= 1.5
     assert results["wakeup_round_trip_us"] > 0
     assert results["rebuild_entries"] == results["log_size"]
+    # the yardstick: a bare FastAPI endpoint, loaded as the server is (not a target)
+    assert results["http_bare_posts"] == results["http_posts"] and results["http_bare_per_s"] > 0
+    assert results["http_vs_bare"] == pytest.approx(
+        results["http_per_s"] / results["http_bare_per_s"], abs=1e-3
+    )
+    assert "http_vs_bare" not in results["targets"]
+    assert "bare FastAPI endpoint" in proc.stdout
     # the audit and the rebuild leave the log as it is: the best of five runs each
     for phase in ("audit", "rebuild"):
         runs = results[f"{phase}_seconds_runs"]
