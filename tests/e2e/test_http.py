@@ -354,13 +354,14 @@ REFUSED = [
         "wrong_community",
     ),
 ]
-
-
-@pytest.mark.parametrize(
+each_refusal = pytest.mark.parametrize(
     ("make", "status", "code"),
     [case[1:] for case in REFUSED],
     ids=[case[0] for case in REFUSED],
 )
+
+
+@each_refusal
 def test_a_refused_entry_gets_its_status_and_appends_nothing(
     served: Served, make: Any, status: int, code: str
 ) -> None:
@@ -531,11 +532,7 @@ def test_the_documented_route_appends_as_the_lean_path_does(served: Served) -> N
     assert served.size == 4
 
 
-@pytest.mark.parametrize(
-    ("make", "status", "code"),
-    [case[1:] for case in REFUSED],
-    ids=[case[0] for case in REFUSED],
-)
+@each_refusal
 def test_the_documented_route_refuses_as_the_lean_path_does(
     served: Served, make: Any, status: int, code: str
 ) -> None:
