@@ -5,8 +5,8 @@ signatures, so ``raw_verify_per_s`` is measured in the same run (before and
 after the phases, in windows; the best window is the reference) and every
 throughput is also given as a ratio to it. On a shared machine the host only ever
 slows a run down, so the best is the estimate: the import is the best of
-several runs (``import_runs``, each from the same database), and so are the audit and
-the rebuild, which leave the log as it is (``repeat_runs``); every sample is kept in the
+several runs (``best_of``, each from the same database), and so are the audit and
+the rebuild, which leave the log as it is; every sample is kept in the
 JSON. The HTTP phase appends, so it runs once. The phases, on a fresh community ``bench``:
 
 1. import: ``glasspocket import`` of a bank file of most of the N rows;
@@ -40,8 +40,8 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api.bench_bare import PATH as BARE_PATH
-from api.bench_bare import signed_bodies
-from api.bench_http import bare_process, child_env, get_latencies, post_all, serve_process
+from api.bench_bare import bare_process, signed_bodies
+from api.bench_http import child_env, get_latencies, post_all, serve_process
 from api.bench_setup import COMMUNITY, Bench, bank_file, found_bench, signed_entries
 from ledger.core.preverify import cpu_count
 
@@ -61,16 +61,11 @@ TARGETS: dict[str, tuple[str, float]] = {
 RAW_WINDOWS = 4  # raw verify: the best of this many windows (a shared machine only slows)
 
 
-def import_runs(rows: int) -> int:
-    """How many times the import is run (each from the same database, SQLite only): the
-    best is taken; five for a short file, three up to 200,000 rows, once beyond."""
-    return 5 if rows <= 20_000 else 3 if rows <= 200_000 else 1
-
-
-def repeat_runs(entries: int) -> int:
-    """How many times a phase that leaves the log as it is (the audit, the rebuild) is run:
-    the best is taken, as for the import; five, three or once by the log's size."""
-    return import_runs(entries)
+def best_of(size: int) -> int:
+    """How many times a phase is run to take its best: the import (each run from the same
+    database, SQLite only), the audit and the rebuild (which leave the log as it is); five
+    up to 20,000 rows or entries, three up to 200,000, once beyond."""
+    return 5 if size <= 20_000 else 3 if size <= 200_000 else 1
 
 
 def raw_verify_samples(seconds: float = 2.0, windows: int = RAW_WINDOWS) -> list[float]:
@@ -274,7 +269,7 @@ def _import_phase(bench: Bench, rows: int, say: Say) -> dict[str, Any]:
     key = str(bench.treasurer_file)
     args = ["import", bench.db_url, str(bench.keys_dir), str(bank), key]
     database = _sqlite_file(bench.db_url)
-    runs = import_runs(rows) if database is not None else 1
+    runs = best_of(rows) if database is not None else 1
     before = bench.folder / "before-import.db"
     if database is not None and runs > 1:
         _copy_sqlite(database, before)
@@ -405,7 +400,7 @@ def _audit_phase(bench: Bench, say: Say) -> dict[str, Any]:
         size = export_log(service, COMMUNITY, exported).verified.size
     finally:
         service.close()
-    runs = repeat_runs(size)
+    runs = best_of(size)
     seconds, peaks = [], []
     for run in range(runs):
         say(f"audit: glasspocket-verify log of {size} entries 全量审计… ({run + 1}/{runs})")
@@ -434,7 +429,7 @@ def _rebuild_and_receipt(bench: Bench, say: Say) -> dict[str, Any]:
 
     service = LedgerService(bench.db_url)
     try:
-        runs = repeat_runs(service.size(COMMUNITY))
+        runs = best_of(service.size(COMMUNITY))
         seconds = []
         for run in range(runs):
             say(f"rebuild: projections from zero 重建投影… ({run + 1}/{runs})")

@@ -12,8 +12,10 @@ a JSON object whose ``sig`` signs the JCS form of the rest.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
+import sys
 from typing import Any
 
 import rfc8785
@@ -24,6 +26,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI, Request, Response
+
+from api.bench_http import HOST, Server, free_port
 
 KEY_VARIABLE = "GLASSPOCKET_BENCH_BARE_KEY"
 PATH = "/c/bench/entries"
@@ -38,24 +42,36 @@ async def ready() -> dict[str, bool]:
 
 @app.post(PATH)
 async def submit(request: Request) -> Response:
-    data = json.loads(await request.body())
-    signature = base64.b64decode(data.pop("sig"))
     try:
-        _public_key().verify(signature, rfc8785.dumps(data))
+        data = json.loads(await request.body())
+        signature = base64.b64decode(data.pop("sig"), validate=True)
+        message = rfc8785.dumps(data)
+    except (ValueError, TypeError, KeyError, AttributeError):  # rfc8785 raises ValueErrors
+        return _answer(400, "malformed")  # not JSON, not an object, no sig, not canonicalisable
+    try:
+        _public_key(os.environ[KEY_VARIABLE]).verify(signature, message)
     except InvalidSignature:
-        return Response(b'{"ok":false}', status_code=401, media_type="application/json")
+        return _answer(401, "bad_signature")
     return Response(b'{"ok":true}', status_code=201, media_type="application/json")
 
 
-_KEYS: dict[str, Ed25519PublicKey] = {}
+def _answer(status: int, code: str) -> Response:
+    body = json.dumps({"ok": False, "code": code}).encode()
+    return Response(body, status_code=status, media_type="application/json")
 
 
-def _public_key() -> Ed25519PublicKey:
-    raw = os.environ[KEY_VARIABLE]
-    key = _KEYS.get(raw)
-    if key is None:
-        key = _KEYS[raw] = Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw))
-    return key
+@functools.cache
+def _public_key(raw: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(bytes.fromhex(raw))
+
+
+def bare_process(public_key: str) -> Server:
+    """This endpoint trusting ``public_key`` (hex), under uvicorn as ``glasspocket serve``
+    runs (uvloop, httptools, one process), not yet started."""
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "api.bench_bare:app", "--host", HOST]
+    command += ["--port", str(port), "--log-level", "warning"]
+    return Server(command, port, {**os.environ, KEY_VARIABLE: public_key})
 
 
 def signed_bodies(count: int) -> tuple[str, list[bytes]]:

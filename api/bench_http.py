@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from api.bench_bare import KEY_VARIABLE
-
 T = TypeVar("T")
 HOST = "127.0.0.1"
 
@@ -44,7 +42,7 @@ def free_port() -> int:
 @dataclass
 class Server:
     """A server in a subprocess, listening on ``port``: ``glasspocket serve``
-    (``serve_process``) or the bare yardstick (``bare_process``)."""
+    (``serve_process``) or the bare yardstick (``api.bench_bare.bare_process``)."""
 
     command: list[str]
     port: int
@@ -87,15 +85,6 @@ def serve_process(db_url: str, keys_dir: Path) -> Server:
     port = free_port()
     command = [sys.executable, "-m", "api.bench_child", "serve", db_url, str(keys_dir), str(port)]
     return Server(command, port)
-
-
-def bare_process(public_key: str) -> Server:
-    """``api.bench_bare`` trusting ``public_key`` (hex), under uvicorn as ``glasspocket serve``
-    runs (uvloop, httptools, one process), not yet started."""
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "api.bench_bare:app", "--host", HOST]
-    command += ["--port", str(port), "--log-level", "warning"]
-    return Server(command, port, {**os.environ, KEY_VARIABLE: public_key})
 
 
 def _vm_hwm_mb(pid: int) -> float:
